@@ -91,6 +91,14 @@ public sealed class HammingIndex
     /// <summary>Adds a 64-bit hash (only for a 64-bit index).</summary>
     public void Add(long id, ulong hash) => Add(id, new ReadOnlySpan<ulong>(in hash));
 
+    /// <summary>Whether an entry with this id is present.</summary>
+    public bool Contains(long id)
+    {
+        _lock.EnterReadLock();
+        try { return _slotOfId.ContainsKey(id); }
+        finally { _lock.ExitReadLock(); }
+    }
+
     /// <summary>Removes the entry with this id; false if absent.</summary>
     public bool Remove(long id)
     {
