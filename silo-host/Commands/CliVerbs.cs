@@ -12,6 +12,8 @@ public static class CliVerbs
         new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
         {
             ["silo"] = NodeCommand.RunAsync,
+            ["hash"] = HashCommand.RunAsync,
+            ["match"] = MatchCommand.RunAsync,
         };
 
     /// <summary>Finds the longest verb (two words, then one) at the start of args.</summary>

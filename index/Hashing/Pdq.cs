@@ -1,0 +1,167 @@
+using OpenCvSharp;
+
+namespace LeakHunter.Index.Hashing;
+
+/// <summary>PDQ hash with its quality (0-100; below ~50 the hash says little).</summary>
+public readonly record struct PdqResult(Hash256 Hash, int Quality);
+
+/// <summary>
+/// PDQ (Meta's 256-bit perceptual hash), implemented from the published algorithm: float luma,
+/// picture fitted in 512x512, two passes of Jarosz box filters, decimation to 64x64, image-domain
+/// quality metric, 16x16 of the 64-point DCT (skipping DC), bits set above the median.
+/// </summary>
+public static class Pdq
+{
+    private const int WindowDivisor = 128;
+    private static readonly float[] DctMatrix = BuildDct(); // 16 x 64
+
+    private static float[] BuildDct()
+    {
+        var d = new float[16 * 64];
+        double scale = Math.Sqrt(2.0 / 64.0);
+        for (int i = 0; i < 16; i++)
+            for (int j = 0; j < 64; j++)
+                d[i * 64 + j] = (float)(scale * Math.Cos(Math.PI / 2 / 64.0 * (i + 1) * (2 * j + 1)));
+        return d;
+    }
+
+    /// <summary>PDQ of an 8-bit BGR (or gray) picture. Larger pictures are first fitted in 512x512, as the reference does.</summary>
+    public static PdqResult Compute(Mat bgr)
+    {
+        Mat src = bgr;
+        Mat? resized = null;
+        try
+        {
+            if (bgr.Width > 512 || bgr.Height > 512)
+            {
+                double s = Math.Min(512.0 / bgr.Width, 512.0 / bgr.Height);
+                int w = Math.Max(1, (int)Math.Round(bgr.Width * s)), h = Math.Max(1, (int)Math.Round(bgr.Height * s));
+                resized = new Mat();
+                Cv2.Resize(bgr, resized, new Size(w, h), 0, 0, InterpolationFlags.Area);
+                src = resized;
+            }
+            int rows = src.Height, cols = src.Width;
+            var luma = new float[rows * cols];
+            FillLuma(src, luma);
+            return FromLuma(luma, rows, cols);
+        }
+        finally
+        {
+            resized?.Dispose();
+        }
+    }
+
+    private static unsafe void FillLuma(Mat src, float[] luma)
+    {
+        int rows = src.Height, cols = src.Width, ch = src.Channels();
+        if (src.Depth() != MatType.CV_8U)
+            throw new ArgumentException("PDQ needs an 8-bit picture.");
+        for (int y = 0; y < rows; y++)
+        {
+            byte* p = (byte*)src.Ptr(y);
+            int o = y * cols;
+            if (ch >= 3)
+                for (int x = 0; x < cols; x++, p += ch)
+                    luma[o + x] = 0.299f * p[2] + 0.587f * p[1] + 0.114f * p[0];
+            else
+                for (int x = 0; x < cols; x++)
+                    luma[o + x] = p[x];
+        }
+    }
+
+    /// <summary>PDQ from a row-major float luma buffer (modified in place).</summary>
+    public static PdqResult FromLuma(float[] buf1, int rows, int cols)
+    {
+        var buf2 = new float[rows * cols];
+        int winAlongRows = (cols + WindowDivisor - 1) / WindowDivisor;
+        int winAlongCols = (rows + WindowDivisor - 1) / WindowDivisor;
+        for (int pass = 0; pass < 2; pass++)
+        {
+            for (int i = 0; i < rows; i++)
+                Box1D(buf1, i * cols, buf2, i * cols, cols, 1, winAlongRows);
+            for (int j = 0; j < cols; j++)
+                Box1D(buf2, j, buf1, j, rows, cols, winAlongCols);
+        }
+
+        var a = new float[64 * 64];
+        for (int i = 0; i < 64; i++)
+        {
+            int ini = (int)((i + 0.5) * rows / 64);
+            for (int j = 0; j < 64; j++)
+            {
+                int inj = (int)((j + 0.5) * cols / 64);
+                a[i * 64 + j] = buf1[ini * cols + inj];
+            }
+        }
+
+        int quality = Quality(a);
+
+        // T = D A (16x64), B = T D^t (16x16)
+        var t = new float[16 * 64];
+        for (int i = 0; i < 16; i++)
+            for (int j = 0; j < 64; j++)
+            {
+                float s = 0;
+                for (int k = 0; k < 64; k++)
+                    s += DctMatrix[i * 64 + k] * a[k * 64 + j];
+                t[i * 64 + j] = s;
+            }
+        var b = new float[256];
+        for (int i = 0; i < 16; i++)
+            for (int j = 0; j < 16; j++)
+            {
+                float s = 0;
+                for (int k = 0; k < 64; k++)
+                    s += t[i * 64 + k] * DctMatrix[j * 64 + k];
+                b[i * 16 + j] = s;
+            }
+
+        return new PdqResult(BitsAboveMedian(b), quality);
+    }
+
+    private static Hash256 BitsAboveMedian(float[] b)
+    {
+        var sorted = (float[])b.Clone();
+        Array.Sort(sorted);
+        float median = sorted[127]; // lower median, as Torben's method returns for an even count
+        var words = new ushort[16];
+        for (int k = 0; k < 256; k++)
+            if (b[k] > median)
+                words[k >> 4] |= (ushort)(1 << (k & 15));
+        // hex form prints word 15 first
+        ulong P(int hi) => (ulong)words[hi] << 48 | (ulong)words[hi - 1] << 32 | (ulong)words[hi - 2] << 16 | words[hi - 3];
+        return new Hash256(P(15), P(11), P(7), P(3));
+    }
+
+    private static int Quality(float[] a)
+    {
+        int sum = 0;
+        for (int i = 0; i < 63; i++)
+            for (int j = 0; j < 64; j++)
+                sum += Math.Abs((int)((a[i * 64 + j] - a[(i + 1) * 64 + j]) * 100 / 255));
+        for (int i = 0; i < 64; i++)
+            for (int j = 0; j < 63; j++)
+                sum += Math.Abs((int)((a[i * 64 + j] - a[i * 64 + j + 1]) * 100 / 255));
+        return Math.Min(100, sum / 90);
+    }
+
+    private static void Box1D(float[] input, int inStart, float[] output, int outStart, int length, int stride, int fullWindow)
+    {
+        int half = (fullWindow + 2) / 2;
+        int p1 = half - 1, p2 = fullWindow - half + 1, p3 = length - fullWindow, p4 = half - 1;
+        int li = 0, ri = 0, oi = 0, cur = 0;
+        float sum = 0;
+        for (int i = 0; i < p1; i++) { sum += input[inStart + ri]; cur++; ri += stride; }
+        for (int i = 0; i < p2; i++) { sum += input[inStart + ri]; cur++; output[outStart + oi] = sum / cur; ri += stride; oi += stride; }
+        for (int i = 0; i < p3; i++) { sum += input[inStart + ri]; sum -= input[inStart + li]; output[outStart + oi] = sum / cur; li += stride; ri += stride; oi += stride; }
+        for (int i = 0; i < p4; i++) { sum -= input[inStart + li]; cur--; output[outStart + oi] = sum / cur; li += stride; oi += stride; }
+    }
+
+    /// <summary>Hash of the mirrored picture, derived in the DCT domain would need the coefficients; recompute instead.</summary>
+    public static PdqResult ComputeMirror(Mat bgr)
+    {
+        using var flipped = new Mat();
+        Cv2.Flip(bgr, flipped, FlipMode.Y);
+        return Compute(flipped);
+    }
+}

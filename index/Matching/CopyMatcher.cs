@@ -1,0 +1,421 @@
+using System.Security.Cryptography;
+using System.Text;
+using LeakHunter.Index.Hashing;
+using LeakHunter.Index.Imaging;
+using OpenCvSharp;
+
+namespace LeakHunter.Index.Matching;
+
+/// <summary>
+/// Finds which registered original a picture is a copy of, and what was done to it.
+/// <list type="number">
+/// <item>Exact: SHA-256 of the bytes (score 1).</item>
+/// <item>Candidates: votes of the query's ORB descriptors (and those of its mirror) in a
+/// multi-index hash of every original's descriptors; PDQ of the query and its mirror against
+/// each original's whole picture and sub-windows at three scales.</item>
+/// <item>Verification: ratio-tested descriptor matches, RANSAC homography, plausibility checks
+/// (orientation-preserving, bounded scale, stretch and perspective), distinct inliers counted.</item>
+/// <item>Decision: the distinct-inlier count is turned into a false-match probability by
+/// <see cref="MatchCalibration"/>; a match is reported when it is at most
+/// <see cref="MatcherOptions.TargetFalseMatchRate"/>. Hashes alone never decide, so flat, tiny
+/// or text-only pictures (which have no stable local features) never match except byte for byte.</item>
+/// </list>
+/// Thread-safe: any number of concurrent <see cref="Match"/> calls; registration excludes them
+/// only while the new fingerprint is inserted.
+/// </summary>
+public sealed class CopyMatcher : IDisposable
+{
+    /// <summary>Long side of the frame originals are fingerprinted in.</summary>
+    internal const int OriginalLongSide = 800;
+    /// <summary>Long side a query is brought to before its features are detected.</summary>
+    internal const int QueryLongSide = 640;
+    internal const int QueryMinLongSide = 480;
+    internal const int OriginalFeatures = 1000;
+    internal const int QueryFeatures = 800;
+    private const int VoteMaxDistance = 50;
+    private const int MaxVerifications = 6;
+    private const int PdqCandidateDistance = 80;
+
+    private readonly MatcherOptions _options;
+    private readonly string? _directory;
+    private readonly MatchCalibration _calibration;
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly Dictionary<string, OriginalEntry> _byId = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _bySha = new(StringComparer.Ordinal);
+    private List<OriginalEntry?> _bySlot = [];
+    private DescriptorIndex _index = new();
+    private readonly object _writeGate = new();
+    private bool _disposed;
+
+    public CopyMatcher(MatcherOptions options, string? storageDirectory)
+        : this(options, storageDirectory, MatchCalibration.Default)
+    {
+    }
+
+    public CopyMatcher(MatcherOptions options, string? storageDirectory, MatchCalibration calibration)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _calibration = calibration;
+        _directory = storageDirectory;
+        if (_directory is not null)
+        {
+            Directory.CreateDirectory(_directory);
+            Load();
+        }
+    }
+
+    public MatcherOptions Options => _options;
+    public MatchCalibration Calibration => _calibration;
+
+    /// <summary>Smallest number of distinct inliers accepted at the configured false-match rate.</summary>
+    public int InlierThreshold => _calibration.Threshold(_options.TargetFalseMatchRate);
+
+    public int Count
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try { return _byId.Count; }
+            finally { _lock.ExitReadLock(); }
+        }
+    }
+
+    public IReadOnlyList<string> OriginalIds
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try { return _byId.Keys.Order(StringComparer.Ordinal).ToArray(); }
+            finally { _lock.ExitReadLock(); }
+        }
+    }
+
+    /// <summary>Approximate memory held by the fingerprints and the descriptor index, in bytes.</summary>
+    public long ApproximateBytes
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try { return _byId.Values.Sum(e => e.ApproximateBytes) + _index.ApproximateBytes; }
+            finally { _lock.ExitReadLock(); }
+        }
+    }
+
+    /// <summary>Fingerprints and stores an original; re-registering an id replaces it.</summary>
+    public OriginalFingerprint Register(string originalId, byte[] imageBytes)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(originalId);
+        ArgumentNullException.ThrowIfNull(imageBytes);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var entry = Fingerprint(originalId, imageBytes);
+        lock (_writeGate)
+        {
+            if (_directory is not null)
+                WriteAtomically(PathFor(originalId), entry.Serialize());
+            Insert(entry);
+        }
+        return entry.ToFingerprint();
+    }
+
+    public bool Remove(string originalId)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_writeGate)
+        {
+            bool removed;
+            _lock.EnterWriteLock();
+            try { removed = RemoveLocked(originalId); }
+            finally { _lock.ExitWriteLock(); }
+            if (_directory is not null)
+            {
+                var path = PathFor(originalId);
+                if (File.Exists(path))
+                {
+                    File.Delete(path);
+                    removed = true;
+                }
+            }
+            return removed;
+        }
+    }
+
+    /// <summary>The fingerprint summary of a registered original, or null.</summary>
+    public OriginalFingerprint? Get(string originalId)
+    {
+        _lock.EnterReadLock();
+        try { return _byId.TryGetValue(originalId, out var e) ? e.ToFingerprint() : null; }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    /// <summary>The best decided match of a query, or null. Throws <see cref="ImageRejectedException"/> for bad input.</summary>
+    public MatchResult? Match(byte[] queryBytes) => Explain(queryBytes).Match;
+
+    /// <summary>Like <see cref="Match"/>, with the best evidence found even when it did not reach the threshold.</summary>
+    public MatchDiagnostics Explain(byte[] queryBytes)
+    {
+        ArgumentNullException.ThrowIfNull(queryBytes);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        string sha = Sha256Hex(queryBytes);
+        _lock.EnterReadLock();
+        try
+        {
+            if (_bySha.TryGetValue(sha, out var exactId))
+                return new MatchDiagnostics(new MatchResult(exactId, 1.0, null, null, sha), exactId, int.MaxValue, 0);
+        }
+        finally { _lock.ExitReadLock(); }
+
+        using var decoded = ImageDecoder.Decode(queryBytes, _options.MaxPixels, QueryLongSide);
+        if (decoded.FullWidth < 32 || decoded.FullHeight < 32)
+            return new MatchDiagnostics(null, null, 0, 0); // too small to carry evidence
+        using var query = QueryView.Create(decoded);
+        if (query.Features.Count < 12)
+            return new MatchDiagnostics(null, null, 0, 0); // low detail: no stable local features
+
+        var candidates = new List<(OriginalEntry Entry, bool Mirror, double Rank)>();
+        _lock.EnterReadLock();
+        try
+        {
+            CollectCandidates(query, candidates);
+        }
+        finally { _lock.ExitReadLock(); }
+
+        Verification? best = null;
+        OriginalEntry? bestEntry = null;
+        int verified = 0;
+        var seen = new HashSet<(string, bool)>();
+        foreach (var (entry, mirror, _) in candidates.OrderByDescending(c => c.Rank))
+        {
+            if (verified >= MaxVerifications)
+                break;
+            if (!seen.Add((entry.Id, mirror)))
+                continue;
+            verified++;
+            var v = Verifier.Verify(mirror ? query.MirrorFeatures : query.Features, query.Width, query.Height, entry);
+            if (v is not null && (best is null || v.DistinctInliers > best.DistinctInliers))
+            {
+                best = v with { Mirror = mirror };
+                bestEntry = entry;
+                if (best.DistinctInliers >= 4 * InlierThreshold)
+                    break; // overwhelming evidence; nothing else can beat it meaningfully
+            }
+        }
+
+        if (best is null || bestEntry is null)
+            return new MatchDiagnostics(null, null, 0, verified);
+        if (best.DistinctInliers < InlierThreshold)
+            return new MatchDiagnostics(null, bestEntry.Id, best.DistinctInliers, verified);
+
+        var (transform, homography) = Verifier.Describe(best, query, decoded, bestEntry);
+        double score = _calibration.Score(best.DistinctInliers, _options.TargetFalseMatchRate);
+        return new MatchDiagnostics(new MatchResult(bestEntry.Id, score, transform, homography, sha), bestEntry.Id, best.DistinctInliers, verified);
+    }
+
+    private void CollectCandidates(QueryView query, List<(OriginalEntry, bool, double)> candidates)
+    {
+        // Local-feature votes, query as is and mirrored.
+        foreach (bool mirror in new[] { false, true })
+        {
+            var fs = mirror ? query.MirrorFeatures : query.Features;
+            var votes = _index.Vote(fs.Descriptors, VoteMaxDistance, 4);
+            foreach (var (slot, v) in votes.OrderByDescending(v => v.Votes).Take(MaxVerifications))
+            {
+                var e = _bySlot[slot];
+                if (e is not null)
+                    candidates.Add((e, mirror, v / Math.Sqrt(Math.Max(50, e.Features.Count)) * 10));
+            }
+        }
+        // Perceptual hashes of the query (and mirror) against whole pictures and sub-windows.
+        var ranked = new List<(OriginalEntry, bool, int)>();
+        foreach (var e in _byId.Values)
+        {
+            int best = int.MaxValue, bestM = int.MaxValue;
+            for (int w = 0; w < e.WindowPdq.Length; w++)
+            {
+                best = Math.Min(best, e.WindowPdq[w].Distance(query.Pdq));
+                bestM = Math.Min(bestM, e.WindowPdq[w].Distance(query.PdqMirror));
+            }
+            if (best <= PdqCandidateDistance) ranked.Add((e, false, best));
+            if (bestM <= PdqCandidateDistance) ranked.Add((e, true, bestM));
+        }
+        foreach (var (e, m, d) in ranked.OrderBy(r => r.Item3).Take(3))
+            candidates.Add((e, m, (PdqCandidateDistance - d) / 4.0));
+    }
+
+    private OriginalEntry Fingerprint(string id, byte[] bytes)
+    {
+        using var decoded = ImageDecoder.Decode(bytes, _options.MaxPixels, OriginalLongSide);
+        if (decoded.FullWidth < 16 || decoded.FullHeight < 16)
+            throw new ImageRejectedException($"Image too small to protect: {decoded.FullWidth}x{decoded.FullHeight}.");
+        using var norm = Resize(decoded.Bgr, OriginalLongSide, 0);
+        using var gray = new Mat();
+        Cv2.CvtColor(norm, gray, ColorConversionCodes.BGR2GRAY);
+        var features = FeatureSet.Detect(gray, OriginalFeatures);
+
+        var windows = new List<WindowRect> { new(0, 0, norm.Width, norm.Height) };
+        foreach (double s in new[] { 0.5, 0.7, 0.85 })
+        {
+            int ww = (int)Math.Round(norm.Width * s), wh = (int)Math.Round(norm.Height * s);
+            var xs = Positions(norm.Width, ww);
+            var ys = Positions(norm.Height, wh);
+            foreach (int y in ys)
+                foreach (int x in xs)
+                    windows.Add(new WindowRect(x, y, ww, wh));
+        }
+        var wPdq = new Hash256[windows.Count];
+        var wPh = new ulong[windows.Count];
+        for (int i = 0; i < windows.Count; i++)
+        {
+            var r = windows[i];
+            using var roi = new Mat(norm, new Rect(r.X, r.Y, r.W, r.H));
+            wPdq[i] = Pdq.Compute(roi).Hash;
+            wPh[i] = PHash.Compute(roi);
+        }
+        using var mirror = new Mat();
+        Cv2.Flip(norm, mirror, FlipMode.Y);
+        return new OriginalEntry
+        {
+            Id = id,
+            Sha256 = Sha256Hex(bytes),
+            Width = decoded.FullWidth,
+            Height = decoded.FullHeight,
+            NormScale = (double)decoded.FullWidth / norm.Width,
+            NormWidth = norm.Width,
+            NormHeight = norm.Height,
+            Pdq = Pdq.Compute(norm),
+            PdqMirror = Pdq.Compute(mirror),
+            PHash = wPh[0],
+            PHashMirror = PHash.Compute(mirror),
+            Windows = [.. windows],
+            WindowPdq = wPdq,
+            WindowPHash = wPh,
+            Features = features,
+        };
+    }
+
+    private static int[] Positions(int total, int size)
+    {
+        double step = total * 0.125;
+        var list = new List<int>();
+        for (double p = 0; p + size <= total + 0.5; p += step)
+            list.Add(Math.Min((int)Math.Round(p), total - size));
+        if (list.Count == 0 || list[^1] != total - size)
+            list.Add(total - size);
+        return [.. list.Distinct()];
+    }
+
+    /// <summary>Resizes so the long side is at most maxLong and (when minLong &gt; 0) at least minLong.</summary>
+    internal static Mat Resize(Mat src, int maxLong, int minLong)
+    {
+        int longSide = Math.Max(src.Width, src.Height);
+        double s = longSide > maxLong ? (double)maxLong / longSide : minLong > 0 && longSide < minLong ? (double)minLong / longSide : 1.0;
+        if (s == 1.0)
+            return src.Clone();
+        var dst = new Mat();
+        int w = Math.Max(1, (int)Math.Round(src.Width * s)), h = Math.Max(1, (int)Math.Round(src.Height * s));
+        Cv2.Resize(src, dst, new Size(w, h), 0, 0, s < 1 ? InterpolationFlags.Area : InterpolationFlags.Cubic);
+        return dst;
+    }
+
+    private void Insert(OriginalEntry entry)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            RemoveLocked(entry.Id);
+            entry.Slot = _index.Add(entry.Features.Descriptors);
+            while (_bySlot.Count <= entry.Slot) _bySlot.Add(null);
+            _bySlot[entry.Slot] = entry;
+            _byId[entry.Id] = entry;
+            _bySha[entry.Sha256] = entry.Id;
+            if (_index.NeedsCompaction)
+                Compact();
+        }
+        finally { _lock.ExitWriteLock(); }
+    }
+
+    private bool RemoveLocked(string id)
+    {
+        if (!_byId.Remove(id, out var old))
+            return false;
+        if (_bySha.TryGetValue(old.Sha256, out var owner) && owner == id)
+        {
+            _bySha.Remove(old.Sha256);
+            // another original with the same bytes keeps the exact route
+            foreach (var other in _byId.Values)
+                if (other.Sha256 == old.Sha256) { _bySha[old.Sha256] = other.Id; break; }
+        }
+        _index.Remove(old.Slot);
+        if (old.Slot >= 0 && old.Slot < _bySlot.Count)
+            _bySlot[old.Slot] = null;
+        return true;
+    }
+
+    private void Compact()
+    {
+        var index = new DescriptorIndex();
+        var bySlot = new List<OriginalEntry?>();
+        foreach (var e in _byId.Values)
+        {
+            e.Slot = index.Add(e.Features.Descriptors);
+            bySlot.Add(e);
+        }
+        _index = index;
+        _bySlot = bySlot;
+    }
+
+    private string PathFor(string id) =>
+        Path.Combine(_directory!, Convert.ToHexStringLower(Encoding.UTF8.GetBytes(id)) + ".fp");
+
+    private static void WriteAtomically(string path, byte[] content)
+    {
+        var tmp = path + ".tmp-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                fs.Write(content);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp))
+                File.Delete(tmp);
+        }
+    }
+
+    private void Load()
+    {
+        foreach (var tmp in Directory.EnumerateFiles(_directory!, "*.fp.tmp-*"))
+        {
+            try { File.Delete(tmp); } catch (IOException) { }
+        }
+        foreach (var file in Directory.EnumerateFiles(_directory!, "*.fp").Order(StringComparer.Ordinal))
+        {
+            OriginalEntry entry;
+            try
+            {
+                entry = OriginalEntry.Deserialize(File.ReadAllBytes(file));
+            }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
+            {
+                continue; // an unreadable file is skipped, never half-loaded
+            }
+            Insert(entry);
+        }
+    }
+
+    internal static string Sha256Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        _lock.Dispose();
+    }
+}
+
+/// <summary>The outcome of a match with the best evidence found (for benchmarks and calibration).</summary>
+public sealed record MatchDiagnostics(MatchResult? Match, string? BestCandidate, int DistinctInliers, int Verifications);

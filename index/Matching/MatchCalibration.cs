@@ -1,0 +1,49 @@
+namespace LeakHunter.Index.Matching;
+
+/// <summary>
+/// Turns geometric evidence (the number of distinct RANSAC inliers of a plausible homography)
+/// into a calibrated false-match probability and a score.
+/// <para>
+/// Model: among comparisons of a query with an original it is not a copy of, the best plausible
+/// homography's distinct-inlier count N has an exponential tail, P(N &gt;= n) = exp(-(n - Offset) / Slope)
+/// (fitted on impostor pairs of /work/shared/train against the dev originals: unrelated pictures,
+/// their crops, mirrors and recompressions). The decision threshold is the smallest n whose tail
+/// probability is at most the target false-match rate.
+/// </para>
+/// <para>
+/// Score: s = log10(1/p) / (2 log10(1/target)), clamped to [0, 1]; so s = 0.5 exactly at the
+/// decision threshold and s = 1 at the square of the target rate. Exact byte matches score 1.
+/// </para>
+/// </summary>
+public sealed class MatchCalibration
+{
+    /// <summary>Fitted on impostor comparisons (see the class remarks).</summary>
+    public static MatchCalibration Default { get; } = new(offset: 5.0, slope: 0.85);
+
+    public MatchCalibration(double offset, double slope)
+    {
+        Offset = offset;
+        Slope = slope;
+    }
+
+    public double Offset { get; }
+    public double Slope { get; }
+
+    /// <summary>Estimated probability that an impostor comparison yields at least this many distinct inliers.</summary>
+    public double FalseMatchProbability(int distinctInliers) =>
+        Math.Min(1.0, Math.Exp(-(distinctInliers - Offset) / Slope));
+
+    /// <summary>Smallest inlier count accepted at the given false-match rate.</summary>
+    public int Threshold(double targetFalseMatchRate)
+    {
+        double t = Math.Clamp(targetFalseMatchRate, 1e-300, 0.5);
+        return (int)Math.Ceiling(Offset + Slope * Math.Log(1.0 / t));
+    }
+
+    public double Score(int distinctInliers, double targetFalseMatchRate)
+    {
+        double p = Math.Max(FalseMatchProbability(distinctInliers), 1e-300);
+        double t = Math.Clamp(targetFalseMatchRate, 1e-300, 0.5);
+        return Math.Clamp(Math.Log10(1.0 / p) / (2 * Math.Log10(1.0 / t)), 0.0, 1.0);
+    }
+}

@@ -1,0 +1,213 @@
+using LeakHunter.Index.Hashing;
+using LeakHunter.Index.Imaging;
+using OpenCvSharp;
+
+namespace LeakHunter.Index.Matching;
+
+/// <summary>A query brought to the matching frame: features of it and of its mirror, whole-picture hashes.</summary>
+internal sealed class QueryView : IDisposable
+{
+    private QueryView(int width, int height, double scaleToFull, FeatureSet features, FeatureSet mirrorFeatures, Hash256 pdq, Hash256 pdqMirror)
+    {
+        Width = width;
+        Height = height;
+        ScaleToFull = scaleToFull;
+        Features = features;
+        MirrorFeatures = mirrorFeatures;
+        Pdq = pdq;
+        PdqMirror = pdqMirror;
+    }
+
+    public int Width { get; }
+    public int Height { get; }
+    public double ScaleToFull { get; }
+    public FeatureSet Features { get; }
+    public FeatureSet MirrorFeatures { get; }
+    public Hash256 Pdq { get; }
+    public Hash256 PdqMirror { get; }
+
+    public static QueryView Create(DecodedImage decoded)
+    {
+        using var norm = CopyMatcher.Resize(decoded.Bgr, CopyMatcher.QueryLongSide, CopyMatcher.QueryMinLongSide);
+        using var gray = new Mat();
+        Cv2.CvtColor(norm, gray, ColorConversionCodes.BGR2GRAY);
+        using var mirrorGray = new Mat();
+        Cv2.Flip(gray, mirrorGray, FlipMode.Y);
+        var f = FeatureSet.Detect(gray, CopyMatcher.QueryFeatures);
+        var fm = FeatureSet.Detect(mirrorGray, CopyMatcher.QueryFeatures);
+        var pdq = Hashing.Pdq.Compute(gray).Hash;
+        var pdqM = Hashing.Pdq.Compute(mirrorGray).Hash;
+        return new QueryView(norm.Width, norm.Height, (double)decoded.FullWidth / norm.Width, f, fm, pdq, pdqM);
+    }
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>Geometric evidence that a query shows (part of) an original.</summary>
+internal sealed record Verification(double[] Homography, int Inliers, int DistinctInliers, bool Mirror);
+
+/// <summary>Descriptor matching, RANSAC homography and plausibility checks.</summary>
+internal static class Verifier
+{
+    private const int MaxDescriptorDistance = 64;
+    private const float Ratio = 0.85f;
+    private const double ReprojectionThreshold = 6.0;
+
+    public static Verification? Verify(FeatureSet q, int qW, int qH, OriginalEntry o)
+    {
+        var of = o.Features;
+        if (q.Count < 8 || of.Count < 8)
+            return null;
+        using var qd = q.DescriptorMat();
+        using var od = of.DescriptorMat();
+        using var bf = new BFMatcher(NormTypes.Hamming);
+        var knn = bf.KnnMatch(qd, od, 3);
+        var src = new List<Point2f>();
+        var dst = new List<Point2f>();
+        foreach (var m in knn)
+        {
+            if (m.Length == 0 || m[0].Distance > MaxDescriptorDistance)
+                continue;
+            var best = m[0];
+            // The second-best that counts is the best match elsewhere in the picture: ORB's pyramid
+            // often yields the same corner twice at nearly the same place.
+            float second = float.MaxValue;
+            for (int k = 1; k < m.Length; k++)
+            {
+                float dx = of.X[m[k].TrainIdx] - of.X[best.TrainIdx], dy = of.Y[m[k].TrainIdx] - of.Y[best.TrainIdx];
+                if (dx * dx + dy * dy > 16) { second = m[k].Distance; break; }
+            }
+            if (second != float.MaxValue && best.Distance >= Ratio * second)
+                continue;
+            src.Add(new Point2f(q.X[best.QueryIdx], q.Y[best.QueryIdx]));
+            dst.Add(new Point2f(of.X[best.TrainIdx], of.Y[best.TrainIdx]));
+        }
+        if (src.Count < 8)
+            return null;
+
+        using var mask = new Mat();
+        using var h = Cv2.FindHomography(InputArray.Create(src), InputArray.Create(dst), HomographyMethods.Ransac, ReprojectionThreshold, mask, 2000, 0.995);
+        if (h.Empty())
+            return null;
+        var hv = new double[9];
+        for (int r = 0; r < 3; r++)
+            for (int c = 0; c < 3; c++)
+                hv[r * 3 + c] = h.At<double>(r, c);
+        if (!Plausible(hv, qW, qH, o.NormWidth, o.NormHeight))
+            return null;
+
+        var maskBytes = new byte[mask.Rows];
+        System.Runtime.InteropServices.Marshal.Copy(mask.Data, maskBytes, 0, maskBytes.Length);
+        int inliers = 0;
+        var distinctQ = new HashSet<(int, int)>();
+        var distinctO = new HashSet<(int, int)>();
+        for (int i = 0; i < maskBytes.Length; i++)
+        {
+            if (maskBytes[i] == 0) continue;
+            inliers++;
+            distinctQ.Add(((int)(src[i].X / 4), (int)(src[i].Y / 4)));
+            distinctO.Add(((int)(dst[i].X / 4), (int)(dst[i].Y / 4)));
+        }
+        int distinct = Math.Min(distinctQ.Count, distinctO.Count);
+        return new Verification(hv, inliers, distinct, false);
+    }
+
+    /// <summary>
+    /// A copy's homography preserves orientation (mirrors are handled by flipping the query),
+    /// keeps scale within 1/16..16, stretch within 3:1, and has mild perspective only.
+    /// </summary>
+    internal static bool Plausible(double[] h, int qW, int qH, int oW, int oH)
+    {
+        if (Math.Abs(h[8]) < 1e-12)
+            return false;
+        var n = h.Select(v => v / h[8]).ToArray();
+        double a = n[0], b = n[1], c = n[3], d = n[4];
+        double det = a * d - b * c;
+        if (det <= 0)
+            return false;
+        double scale = Math.Sqrt(det);
+        if (scale < 1.0 / 16 || scale > 16)
+            return false;
+        // singular values of the linear part
+        double s1sq, s2sq;
+        {
+            double e = a * a + b * b + c * c + d * d;
+            double f = Math.Sqrt(Math.Max(0, e * e - 4 * det * det));
+            s1sq = (e + f) / 2;
+            s2sq = (e - f) / 2;
+        }
+        if (s2sq <= 0 || Math.Sqrt(s1sq / s2sq) > 3.0)
+            return false;
+        // perspective: w at the query corners stays positive and within a factor 1.6
+        double wMin = double.MaxValue, wMax = double.MinValue;
+        foreach (var (x, y) in new[] { (0.0, 0.0), (qW, 0.0), (qW, (double)qH), (0.0, qH) })
+        {
+            double w = n[6] * x + n[7] * y + 1;
+            wMin = Math.Min(wMin, w);
+            wMax = Math.Max(wMax, w);
+        }
+        if (wMin <= 0 || wMax / wMin > 1.6)
+            return false;
+        // the query must overlap the original substantially
+        var corners = new[] { (0.0, 0.0), (qW, 0.0), (qW, (double)qH), (0.0, qH) }.Select(p => Apply(n, p.Item1, p.Item2)).ToArray();
+        double minX = corners.Min(p => p.X), maxX = corners.Max(p => p.X), minY = corners.Min(p => p.Y), maxY = corners.Max(p => p.Y);
+        double ix = Math.Min(maxX, oW) - Math.Max(minX, 0), iy = Math.Min(maxY, oH) - Math.Max(minY, 0);
+        if (ix <= 0 || iy <= 0)
+            return false;
+        return ix * iy >= 0.02 * oW * oH;
+    }
+
+    internal static (double X, double Y) Apply(double[] h, double x, double y)
+    {
+        double w = h[6] * x + h[7] * y + h[8];
+        return ((h[0] * x + h[1] * y + h[2]) / w, (h[3] * x + h[4] * y + h[5]) / w);
+    }
+
+    private static double[] Mul(double[] p, double[] q)
+    {
+        var r = new double[9];
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                r[i * 3 + j] = p[i * 3] * q[j] + p[i * 3 + 1] * q[3 + j] + p[i * 3 + 2] * q[6 + j];
+        return r;
+    }
+
+    /// <summary>
+    /// Full-resolution homography (query pixels to original pixels) and the transform: the crop
+    /// rectangle of the original visible in the query, the query's scale relative to the original,
+    /// its rotation in degrees counter-clockwise as seen on screen, and whether it is mirrored.
+    /// </summary>
+    public static (MatchTransform, double[]) Describe(Verification v, QueryView q, DecodedImage decoded, OriginalEntry o)
+    {
+        // core: feature frame of the (possibly mirrored) query -> normalised original
+        double qs = q.ScaleToFull, os = o.NormScale;
+        var toOrigFull = new double[] { os, 0, 0, 0, os, 0, 0, 0, 1 };
+        var fromQueryFull = new double[] { 1 / qs, 0, 0, 0, 1 / qs, 0, 0, 0, 1 };
+        var core = Mul(toOrigFull, Mul(v.Homography, fromQueryFull)); // mirrored-query full px -> original full px
+        double[] full = core;
+        if (v.Mirror)
+        {
+            double fw = decoded.FullWidth;
+            var flip = new double[] { -1, 0, fw, 0, 1, 0, 0, 0, 1 };
+            full = Mul(core, flip);
+        }
+        full = full.Select(x => x / full[8]).ToArray();
+        var cn = core.Select(x => x / core[8]).ToArray();
+        double a = cn[0], b = cn[1], c = cn[3], d = cn[4];
+        double det = a * d - b * c;
+        double scale = det > 0 ? 1.0 / Math.Sqrt(det) : 0;
+        double rotation = Math.Atan2(c - b, a + d) * 180 / Math.PI;
+        if (v.Mirror) rotation = -rotation;
+
+        double qw = decoded.FullWidth, qh = decoded.FullHeight;
+        var corners = new[] { (0.0, 0.0), (qw, 0.0), (qw, qh), (0.0, qh) }.Select(p => Apply(full, p.Item1, p.Item2)).ToArray();
+        int x0 = (int)Math.Round(Math.Clamp(corners.Min(p => p.X), 0, o.Width));
+        int y0 = (int)Math.Round(Math.Clamp(corners.Min(p => p.Y), 0, o.Height));
+        int x1 = (int)Math.Round(Math.Clamp(corners.Max(p => p.X), 0, o.Width));
+        int y1 = (int)Math.Round(Math.Clamp(corners.Max(p => p.Y), 0, o.Height));
+        var transform = new MatchTransform(v.Mirror, Math.Round(rotation, 2), Math.Round(scale, 4), [x0, y0, x1 - x0, y1 - y0]);
+        return (transform, full);
+    }
+}
