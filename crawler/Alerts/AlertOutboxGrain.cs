@@ -1,0 +1,161 @@
+using Orleans.Runtime;
+using System.Text;
+using System.Text.Json;
+using LeakHunter.Index.Grains;
+using Microsoft.Extensions.Logging;
+
+namespace LeakHunter.Crawler.Alerts;
+
+/// <summary>A workspace's undelivered webhook alerts. Key: workspace name.</summary>
+public interface IAlertOutboxGrain : IGrainWithStringKey
+{
+    /// <summary>Queues one delivery per webhook; a match queued before is ignored.</summary>
+    Task EnqueueAsync(MatchRecord match);
+
+    /// <summary>Wakes the outbox so it resumes delivering after a restart.</summary>
+    Task ResumeAsync();
+
+    Task<int> PendingCountAsync();
+}
+
+/// <summary>One signed POST still owed to one webhook. The body is fixed when queued; the delivery id stays the same across retries.</summary>
+public sealed class PendingDelivery
+{
+    public required string DeliveryId { get; set; }
+    public required string WebhookId { get; set; }
+    public required string MatchId { get; set; }
+    public required string Body { get; set; }
+    public int Attempts { get; set; }
+    public DateTimeOffset NextAttemptAt { get; set; }
+    public string? LastError { get; set; }
+}
+
+public sealed class AlertOutboxState
+{
+    public List<PendingDelivery> Pending { get; set; } = [];
+    /// <summary>Every match ever queued, so a re-queued match is not delivered twice.</summary>
+    public HashSet<string> QueuedMatchIds { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// Delivers alerts at least once: deliveries live in grain state until a webhook answers 2xx,
+/// are retried with exponential backoff, and survive restarts. Receivers deduplicate by the
+/// <c>X-LeakHunter-Delivery</c> header, which stays the same across retries.
+/// </summary>
+public sealed class AlertOutboxGrain(
+    [PersistentState("outbox", StorageNames.State)] IPersistentState<AlertOutboxState> state,
+    IHttpClientFactory httpClients,
+    TimeProvider clock,
+    ILogger<AlertOutboxGrain> logger) : Grain, IAlertOutboxGrain
+{
+    public const string HttpClientName = "webhooks";
+    private const int MaxAttempts = 20;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromHours(1);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private IGrainTimer? timer;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        EnsureTimer();
+        return Task.CompletedTask;
+    }
+
+    public async Task EnqueueAsync(MatchRecord match)
+    {
+        if (!state.State.QueuedMatchIds.Add(match.Id)) return;
+        var body = JsonSerializer.Serialize(LeakFoundEvent.From(match), Json);
+        var webhooks = await GrainFactory.GetGrain<IWebhookRegistryGrain>(this.GetPrimaryKeyString()).ListAsync();
+        foreach (var webhook in webhooks)
+        {
+            state.State.Pending.Add(new PendingDelivery
+            {
+                DeliveryId = Guid.NewGuid().ToString("N"),
+                WebhookId = webhook.Id,
+                MatchId = match.Id,
+                Body = body,
+                NextAttemptAt = clock.GetUtcNow(),
+            });
+        }
+        await state.WriteStateAsync();
+        EnsureTimer();
+    }
+
+    public Task ResumeAsync()
+    {
+        EnsureTimer();
+        return Task.CompletedTask;
+    }
+
+    public Task<int> PendingCountAsync() => Task.FromResult(state.State.Pending.Count);
+
+    private void EnsureTimer()
+    {
+        if (timer is not null || state.State.Pending.Count == 0) return;
+        timer = this.RegisterGrainTimer(DeliverDueAsync, new GrainTimerCreationOptions(TimeSpan.Zero, TimeSpan.FromMilliseconds(250)) { KeepAlive = true });
+    }
+
+    private async Task DeliverDueAsync(CancellationToken cancellationToken)
+    {
+        var registry = GrainFactory.GetGrain<IWebhookRegistryGrain>(this.GetPrimaryKeyString());
+        var now = clock.GetUtcNow();
+        var changed = false;
+        foreach (var delivery in state.State.Pending.Where(d => d.NextAttemptAt <= now).ToList())
+        {
+            changed = true;
+            var webhook = await registry.GetAsync(delivery.WebhookId);
+            if (webhook is null || await TrySendAsync(webhook, delivery, cancellationToken))
+            {
+                state.State.Pending.Remove(delivery); // delivered, or the webhook was removed
+                continue;
+            }
+            delivery.Attempts++;
+            if (delivery.Attempts >= MaxAttempts)
+            {
+                logger.LogError("Giving up on delivery {Delivery} to webhook {Webhook} after {Attempts} attempts: {Error}",
+                    delivery.DeliveryId, delivery.WebhookId, delivery.Attempts, delivery.LastError);
+                state.State.Pending.Remove(delivery);
+                continue;
+            }
+            var backoff = TimeSpan.FromSeconds(Math.Pow(2, delivery.Attempts - 1));
+            delivery.NextAttemptAt = clock.GetUtcNow() + (backoff < MaxBackoff ? backoff : MaxBackoff);
+        }
+        if (changed) await state.WriteStateAsync();
+        if (state.State.Pending.Count == 0)
+        {
+            timer?.Dispose();
+            timer = null;
+        }
+    }
+
+    private async Task<bool> TrySendAsync(WebhookSubscription webhook, PendingDelivery delivery, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Info.Url)
+        {
+            Content = new StringContent(delivery.Body, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add(WebhookSigner.SignatureHeader, WebhookSigner.Sign(webhook.Secret, clock.GetUtcNow().ToUnixTimeSeconds(), delivery.Body));
+        request.Headers.Add(WebhookSigner.DeliveryHeader, delivery.DeliveryId);
+        try
+        {
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            if (response.IsSuccessStatusCode) return true;
+            delivery.LastError = $"HTTP {(int)response.StatusCode}";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            delivery.LastError = e.Message;
+        }
+        logger.LogWarning("Webhook delivery {Delivery} to {Url} failed: {Error}", delivery.DeliveryId, webhook.Info.Url, delivery.LastError);
+        return false;
+    }
+}
+
+/// <summary>The JSON body of a <c>leak.found</c> webhook: the event name and the match's fields.</summary>
+public sealed record LeakFoundEvent(
+    string Event, string Id, string OriginalId, string OriginalTitle, string TargetId, string PageUrl,
+    string ImageUrl, double Score, DateTimeOffset FoundAt, Index.Matching.MatchTransform? Transform)
+{
+    public static LeakFoundEvent From(MatchRecord m) => new("leak.found", m.Id, m.OriginalId, m.OriginalTitle,
+        m.TargetId, m.PageUrl, m.ImageUrl, m.Score, m.FoundAt, m.Transform);
+}

@@ -1,0 +1,72 @@
+using Orleans.Runtime;
+using LeakHunter.Index.Grains;
+using LeakHunter.Index.Originals;
+
+namespace LeakHunter.Crawler.Alerts;
+
+public sealed class MatchLedgerState
+{
+    public List<MatchRecord> Matches { get; set; } = [];
+    /// <summary>Matches recorded but not yet handed to the outbox (a crash between the two steps).</summary>
+    public HashSet<string> AlertsNotQueued { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// Stores matches and makes each leak alert once: the same original at the same image URL is
+/// one leak. A match is written first, then handed to the outbox and only then marked queued,
+/// so a crash in between re-queues it on the next activation (the outbox drops duplicates).
+/// </summary>
+public sealed class MatchLedgerGrain(
+    [PersistentState("matches", StorageNames.State)] IPersistentState<MatchLedgerState> state)
+    : Grain, IMatchLedgerGrain
+{
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        foreach (var matchId in state.State.AlertsNotQueued.ToList())
+        {
+            if (state.State.Matches.FirstOrDefault(m => m.Id == matchId) is { } match)
+                await QueueAlertAsync(match);
+        }
+    }
+
+    public async Task<bool> RecordAsync(MatchCandidateRecord candidate)
+    {
+        var originalId = candidate.Match.OriginalId;
+        if (state.State.Matches.Any(m => m.OriginalId == originalId && m.ImageUrl == candidate.ImageUrl))
+            return false;
+        var original = await GrainFactory.GetGrain<IOriginalCatalogGrain>(this.GetPrimaryKeyString()).GetAsync(originalId);
+        var record = new MatchRecord(
+            Id: Guid.NewGuid().ToString("N")[..16],
+            OriginalId: originalId,
+            OriginalTitle: original?.Title ?? originalId,
+            TargetId: candidate.TargetId,
+            PageUrl: candidate.PageUrl,
+            ImageUrl: candidate.ImageUrl,
+            Score: Math.Round(candidate.Match.Score, 4),
+            FoundAt: candidate.FoundAt,
+            Transform: candidate.Match.Transform,
+            ImageSha256: candidate.Match.QuerySha256);
+        state.State.Matches.Add(record);
+        state.State.AlertsNotQueued.Add(record.Id);
+        await state.WriteStateAsync();
+        await QueueAlertAsync(record);
+        return true;
+    }
+
+    public Task<IReadOnlyList<MatchRecord>> ListAsync(string? originalId, string? targetId) =>
+        Task.FromResult<IReadOnlyList<MatchRecord>>(state.State.Matches
+            .Where(m => originalId is null || m.OriginalId == originalId)
+            .Where(m => targetId is null || m.TargetId == targetId)
+            .OrderByDescending(m => m.FoundAt)
+            .ToList());
+
+    public Task<MatchRecord?> GetAsync(string matchId) =>
+        Task.FromResult(state.State.Matches.FirstOrDefault(m => m.Id == matchId));
+
+    private async Task QueueAlertAsync(MatchRecord match)
+    {
+        await GrainFactory.GetGrain<IAlertOutboxGrain>(this.GetPrimaryKeyString()).EnqueueAsync(match);
+        state.State.AlertsNotQueued.Remove(match.Id);
+        await state.WriteStateAsync();
+    }
+}
