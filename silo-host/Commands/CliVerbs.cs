@@ -12,6 +12,9 @@ public static class CliVerbs
         new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
         {
             ["silo"] = NodeCommand.RunAsync,
+            ["watermark embed"] = WatermarkCommand.EmbedAsync,
+            ["watermark decode"] = WatermarkCommand.DecodeAsync,
+            ["bench watermark"] = BenchWatermarkCommand.RunAsync,
             ["hash"] = HashCommand.RunAsync,
             ["match"] = MatchCommand.RunAsync,
         };
