@@ -1,7 +1,14 @@
+using LeakHunter.SiloHost.Hosting;
+
 namespace LeakHunter.SiloHost.Commands;
 
-/// <summary>Runs a LeakHunter node (silo + dashboard). Filled in by the node hosting code.</summary>
+/// <summary>Runs a LeakHunter node until Ctrl-C (or SIGTERM), then stops it cleanly.</summary>
 public static class NodeCommand
 {
-    public static Task<int> RunAsync(string[] args) => Task.FromResult(0);
+    public static async Task<int> RunAsync(string[] args)
+    {
+        await using var app = NodeHost.Build(args);
+        await app.RunAsync();
+        return 0;
+    }
 }
