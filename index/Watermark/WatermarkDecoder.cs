@@ -67,6 +67,8 @@ public static class WatermarkDecoder
 
         // 2) Other scales (cropped, rescaled copies): periods from the autocorrelation.
         var periods = CandidatePeriods(r);
+        if (Environment.GetEnvironmentVariable("WM_DEBUG") == "1")
+            Console.Error.WriteLine("periods: " + string.Join(" ", periods.Select(p => p.ToString("F2"))));
         var second = new List<Attempt>();
         foreach (var p in periods)
         {
@@ -85,11 +87,38 @@ public static class WatermarkDecoder
         }
         foreach (var a in second.OrderByDescending(a => a.Z).Take(4))
         {
+            if (Environment.GetEnvironmentVariable("WM_DEBUG") == "1")
+                Console.Error.WriteLine($"try s={a.Scale:F4} flip={a.Flip} z={a.Z:F1}");
             var res = Finish(a, layout, key, WatermarkReading.Blind);
             if (res.Reading.Found) return res;
             if (best is null || res.SyncZ > best.SyncZ) best = res;
         }
+        // 3) Exhaustive scale sweep (crops keep the pixel scale: tile period grows by up to 2x), unmirrored.
+        var sweep = new List<Attempt>();
+        for (var s = 1.0 / 1.004; s > 0.48; s /= 1.004)
+        {
+            var a = Evaluate(r, s, false, layout);
+            sweep.Add(a);
+            if (sweep.Count > 3)
+            {
+                var worst = sweep.MinBy(x => x.Z)!;
+                worst.Residual.Dispose();
+                sweep.Remove(worst);
+            }
+        }
+        foreach (var a in sweep.OrderByDescending(a => a.Z).Take(3))
+        {
+            var res = Finish(a, layout, key, WatermarkReading.Blind);
+            if (res.Reading.Found) { DisposeAll(sweep); return res; }
+            if (best is null || res.SyncZ > best.SyncZ) best = res;
+        }
+        DisposeAll(sweep);
         return best ?? new Result(new WatermarkReading(false, null, 0, WatermarkReading.Blind), 0, 0);
+    }
+
+    private static void DisposeAll(List<Attempt> list)
+    {
+        foreach (var a in list) a.Residual.Dispose();
     }
 
     private static Mat ToFrame(Mat gray8, Size fs)
@@ -176,6 +205,7 @@ public static class WatermarkDecoder
         using (var c = new Mat())
         {
             Cv2.Dft(t, ft, DftFlags.ComplexOutput);
+            WhitenSpectrum(ft);
             Cv2.MulSpectrums(ft, layout.SyncSpectrum, prod, DftFlags.None, conjB: true);
             Cv2.Idft(prod, c, DftFlags.Scale | DftFlags.RealOutput);
             c.GetArray(out float[] arr);
@@ -204,6 +234,38 @@ public static class WatermarkDecoder
         return (z, ox, oy, fx, fy);
     }
 
+    /// <summary>
+    /// Spectral whitening of a folded tile (in place, complex DFT): the mark is white over the tile, while the
+    /// picture's leftovers that survive folding concentrate in few frequencies; dividing by the magnitude's
+    /// square root (half-way to phase-only correlation) equalises them.
+    /// </summary>
+    private static void WhitenSpectrum(Mat ft)
+    {
+        var ch = Cv2.Split(ft);
+        using var mag = new Mat();
+        Cv2.Magnitude(ch[0], ch[1], mag);
+        Cv2.Sqrt(mag, mag);
+        Cv2.Add(mag, Scalar.All(Cv2.Mean(mag).Val0 * 0.05 + 1e-9), mag);
+        Cv2.Divide(ch[0], mag, ch[0]);
+        Cv2.Divide(ch[1], mag, ch[1]);
+        ch[0].Set(0, 0, 0f);
+        ch[1].Set(0, 0, 0f);
+        Cv2.Merge(ch, ft);
+        foreach (var c in ch) c.Dispose();
+    }
+
+    private static float[] WhitenTile(float[] tile)
+    {
+        using var t = Mat.FromPixelData(P, P, MatType.CV_32F, tile);
+        using var ft = new Mat();
+        Cv2.Dft(t, ft, DftFlags.ComplexOutput);
+        WhitenSpectrum(ft);
+        using var back = new Mat();
+        Cv2.Idft(ft, back, DftFlags.Scale | DftFlags.RealOutput);
+        back.GetArray(out float[] arr);
+        return arr;
+    }
+
     /// <summary>Refines the phase to whole pixels, despreads, Viterbi-decodes and checks.</summary>
     private static Result Finish(Attempt a, WatermarkLayout layout, WatermarkKey key, string mode)
     {
@@ -221,6 +283,7 @@ public static class WatermarkDecoder
             var (z2, ox2, oy2, _, _) = Sync(t2, layout);
             if (z2 >= a.Z * 0.9) { tile = t2; ox = ox2; oy = oy2; }
         }
+        tile = WhitenTile(tile);
         var soft = new double[WatermarkCode.CodedBits];
         for (var b = 0; b < soft.Length; b++)
         {
@@ -258,10 +321,22 @@ public static class WatermarkDecoder
         Cv2.Dft(padded, spec, DftFlags.ComplexOutput);
         using var pow = new Mat();
         Cv2.MulSpectrums(spec, spec, pow, DftFlags.None, conjB: true);
+        // Whiten the power spectrum against its local average: the mark's comb of sharp lines stands out,
+        // the picture's own (smooth) spectrum flattens.
+        using (var re = new Mat())
+        using (var avg = new Mat())
+        {
+            Cv2.ExtractChannel(pow, re, 0);
+            Cv2.GaussianBlur(re, avg, new Size(0, 0), 4);
+            Cv2.Add(avg, Scalar.All(Cv2.Mean(re).Val0 * 1e-3 + 1e-9), avg);
+            Cv2.Divide(re, avg, re);
+            re.Set(0, 0, 0f);
+            using var zero = new Mat(re.Size(), MatType.CV_32F, Scalar.All(0));
+            Cv2.Merge([re, zero], pow);
+        }
         using var ac = new Mat();
         Cv2.Idft(pow, ac, DftFlags.Scale | DftFlags.RealOutput);
-        var ac0 = ac.At<float>(0, 0) / ((double)w * h);
-        if (ac0 <= 0) return [];
+        var ac0 = Math.Abs(ac.At<float>(0, 0)) / ((double)w * h) + 1e-12;
         double Acn(double dx, double dy)
         {
             // bilinear, lags may be negative (wrap into the padded array)
@@ -290,14 +365,15 @@ public static class WatermarkDecoder
             for (var k = 0; k <= 3; k++)
             for (var l = -3; l <= 3; l++)
             {
-                if (k == 0 && l <= 0) continue;
+                // Off-axis lattice points only: stripes and grid-aligned textures put their own peaks on the axes.
+                if (k == 0 || l == 0) continue;
                 var dx = k * p;
                 var dy = l * p;
                 if (dx > w - margin || Math.Abs(dy) > h - margin) continue;
                 sum += Acn(dx, dy);
                 n++;
             }
-            if (n >= 2) scores.Add((p, sum / Math.Sqrt(n)));
+            if (n >= 1) scores.Add((p, sum / Math.Sqrt(n)));
         }
         var peaks = new List<(double P, double S)>();
         for (var i = 1; i + 1 < scores.Count; i++)
@@ -320,15 +396,6 @@ public static class WatermarkDecoder
                 for (var i = 0; i < 9; i++) h.Set(i / 3, i % 3, homography[i]);
                 hs.Add(h);
             }
-            else if (WatermarkGeometry.EstimateHomography(query8, original8) is { } est)
-                hs.Add(est);
-            // Fallback: the query is the whole original, resized.
-            var sc = new Mat(3, 3, MatType.CV_64F, Scalar.All(0));
-            sc.Set(0, 0, (double)original8.Cols / query8.Cols);
-            sc.Set(1, 1, (double)original8.Rows / query8.Rows);
-            sc.Set(2, 2, 1.0);
-            hs.Add(sc);
-
             Result? best = null;
             foreach (var h in hs)
             {
@@ -336,13 +403,37 @@ public static class WatermarkDecoder
                 if (res.Reading.Found) return res;
                 if (best is null || res.SyncZ > best.SyncZ) best = res;
             }
+            // The query may be the whole original, resized (same aspect ratio): cheapest, try first.
+            var sameAspect = Math.Abs(Math.Log((double)query8.Cols / query8.Rows * original8.Rows / original8.Cols)) < 0.01;
+            if (sameAspect && TryScaled(ref best)) return best!;
+            // Registration by features: ORB first, SIFT when ORB's registration does not decode.
+            foreach (var sift in new[] { false, true })
+            {
+                using var est = WatermarkGeometry.EstimateHomography(query8, original8, sift);
+                if (est is null) continue;
+                var res = DecodeWarped(query8, original8, est, layout, key);
+                if (res.Reading.Found) return res;
+                if (best is null || res.SyncZ > best.SyncZ) best = res;
+            }
+            if (!sameAspect && TryScaled(ref best)) return best!;
             var blind = DecodeBlind(query8, key);
             if (blind.Reading.Found) return blind with { Reading = blind.Reading with { Mode = WatermarkReading.Informed } };
-            return best!;
+            return best ?? new Result(new WatermarkReading(false, null, 0, WatermarkReading.Informed), 0, 0);
         }
         finally
         {
             foreach (var h in hs) h.Dispose();
+        }
+
+        bool TryScaled(ref Result? best)
+        {
+            using var sc = new Mat(3, 3, MatType.CV_64F, Scalar.All(0));
+            sc.Set(0, 0, (double)original8.Cols / query8.Cols);
+            sc.Set(1, 1, (double)original8.Rows / query8.Rows);
+            sc.Set(2, 2, 1.0);
+            var res = DecodeWarped(query8, original8, sc, layout, key);
+            if (res.Reading.Found || best is null || res.SyncZ > best.SyncZ) best = res;
+            return res.Reading.Found;
         }
     }
 

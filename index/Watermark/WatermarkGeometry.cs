@@ -10,23 +10,33 @@ internal static class WatermarkGeometry
 {
     private const int WorkSide = 1000;
 
-    /// <summary>3x3 homography (CV_64F) mapping query pixels to original pixels, or null.</summary>
-    public static Mat? EstimateHomography(Mat query8, Mat original8)
+    /// <summary>
+    /// 3x3 homography (CV_64F) mapping query pixels to original pixels, or null. <paramref name="sift"/> uses
+    /// SIFT (slower, more robust to scale and clutter) instead of ORB.
+    /// </summary>
+    public static Mat? EstimateHomography(Mat query8, Mat original8, bool sift = false)
     {
-        using var q = Scaled(query8, out var sq);
-        using var o = Scaled(original8, out var so);
-        using var orb = ORB.Create(3000);
+        using var q = Prepare(query8, out var sq);
+        using var o = Prepare(original8, out var so);
+        using Feature2D det = sift ? OpenCvSharp.Features2D.SIFT.Create(2500) : ORB.Create(4000, 1.2f, 8, 31, 0, 2, ORBScoreType.Harris, 31, 6);
+        var norm = sift ? NormTypes.L2 : NormTypes.Hamming;
         using var dq = new Mat();
-        using var dqf = new Mat();
         using var dO = new Mat();
-        using var qf = new Mat();
-        Cv2.Flip(q, qf, FlipMode.Y);
-        orb.DetectAndCompute(o, null, out var ko, dO);
+        det.DetectAndCompute(o, null, out var ko, dO);
         if (ko.Length < 8) return null;
-        orb.DetectAndCompute(q, null, out var kq, dq);
-        var (h1, n1) = Fit(kq, dq, ko, dO);
-        orb.DetectAndCompute(qf, null, out var kqf, dqf);
-        var (h2, n2) = Fit(kqf, dqf, ko, dO);
+        det.DetectAndCompute(q, null, out var kq, dq);
+        var (h1, n1) = Fit(kq, dq, ko, dO, norm);
+        var (h2, n2) = ((Mat?)null, 0);
+        if (n1 < 40)
+        {
+            using var qf = new Mat();
+            using var dqf = new Mat();
+            Cv2.Flip(q, qf, FlipMode.Y);
+            det.DetectAndCompute(qf, null, out var kqf, dqf);
+            (h2, n2) = Fit(kqf, dqf, ko, dO, norm);
+        }
+        if (Environment.GetEnvironmentVariable("WM_DEBUG") == "1")
+            Console.Error.WriteLine($"{(sift ? "sift" : "orb")}: o={ko.Length} q={kq.Length} inl={n1} flipped={n2}");
         Mat? hs;
         if (n2 > n1 && h2 is not null)
         {
@@ -55,6 +65,16 @@ internal static class WatermarkGeometry
         return h;
     }
 
+    /// <summary>Downscaled to at most 1000 px and locally contrast-equalised (finds corners in soft pictures).</summary>
+    private static Mat Prepare(Mat g, out double s)
+    {
+        using var m = Scaled(g, out s);
+        var e = new Mat();
+        using var clahe = Cv2.CreateCLAHE(3.0, new Size(8, 8));
+        clahe.Apply(m, e);
+        return e;
+    }
+
     private static Mat Diag(double s)
     {
         var m = new Mat(3, 3, MatType.CV_64F, Scalar.All(0));
@@ -72,10 +92,10 @@ internal static class WatermarkGeometry
         return m;
     }
 
-    private static (Mat? H, int Inliers) Fit(KeyPoint[] kq, Mat dq, KeyPoint[] ko, Mat dO)
+    private static (Mat? H, int Inliers) Fit(KeyPoint[] kq, Mat dq, KeyPoint[] ko, Mat dO, NormTypes norm)
     {
         if (kq.Length < 8 || dq.Empty() || dO.Empty()) return (null, 0);
-        using var matcher = new BFMatcher(NormTypes.Hamming);
+        using var matcher = new BFMatcher(norm);
         var knn = matcher.KnnMatch(dq, dO, 2);
         var src = new List<Point2f>();
         var dst = new List<Point2f>();
@@ -87,7 +107,6 @@ internal static class WatermarkGeometry
         }
         if (src.Count < 10) return (null, 0);
         using var mask = new Mat();
-        using var srcM = InputArray.Create(src);
         var h = Cv2.FindHomography(src.Select(p => new Point2d(p.X, p.Y)), dst.Select(p => new Point2d(p.X, p.Y)),
             HomographyMethods.Ransac, 3.0, mask);
         if (h.Empty()) { h.Dispose(); return (null, 0); }
