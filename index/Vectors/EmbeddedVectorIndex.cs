@@ -99,6 +99,18 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
         return index;
     }
 
+    /// <summary>Dimension recorded in the index in directory, or null when there is no index there.</summary>
+    public static int? ReadDimension(string directory)
+    {
+        var path = Path.Combine(directory, "vectors.log");
+        if (!File.Exists(path) || new FileInfo(path).Length < HeaderSize) return null;
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        Span<byte> header = stackalloc byte[HeaderSize];
+        f.ReadExactly(header);
+        if (BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic) throw new InvalidDataException($"{path} is not a LeakHunter vector log");
+        return BinaryPrimitives.ReadInt32LittleEndian(header[4..]);
+    }
+
     private static void WriteNewLog(string path, int dimension, IEnumerable<byte[]> records)
     {
         var tmp = path + ".tmp";

@@ -77,7 +77,7 @@ public sealed class VectorIndexOptions
     public int ExactThreshold { get; set; } = 20_000;
 
     /// <summary>Inverted lists probed per query once the embedded index is approximate.</summary>
-    public int Probes { get; set; } = 32;
+    public int Probes { get; set; } = 48;
 
     /// <summary>fsync the log on every upsert/delete batch (crash-safe against power loss, not just process death).</summary>
     public bool Fsync { get; set; } = true;
