@@ -12,6 +12,9 @@ public static class CliVerbs
         new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
         {
             ["silo"] = NodeCommand.RunAsync,
+            ["bench index"] = BenchIndexCommand.RunAsync,
+            ["index migrate"] = IndexMigrateCommand.RunAsync,
+            ["bench embedding"] = BenchEmbeddingCommand.RunAsync,
             ["watermark embed"] = WatermarkCommand.EmbedAsync,
             ["watermark decode"] = WatermarkCommand.DecodeAsync,
             ["bench watermark"] = BenchWatermarkCommand.RunAsync,
