@@ -1,7 +1,9 @@
 using LeakHunter.Index.Matching;
+using LeakHunter.Index.Originals;
 using LeakHunter.Index.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace LeakHunter.Index;
@@ -9,14 +11,16 @@ namespace LeakHunter.Index;
 public static class IndexServiceExtensions
 {
     /// <summary>
-    /// The matcher (section "Matching"), persisted in {data}/index, and the blob store in {data}/blobs.
+    /// The matcher (section "Matching"), persisted in {data}/index and kept in step with the
+    /// originals catalog. The blob store is registered by the host (files or Redis).
     /// </summary>
     public static IServiceCollection AddIndex(this IServiceCollection services, IConfiguration configuration, string dataDirectory)
     {
         services.Configure<MatcherOptions>(configuration.GetSection("Matching"));
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new CopyMatcher(
             sp.GetRequiredService<IOptions<MatcherOptions>>().Value, Path.Combine(dataDirectory, "index")));
-        services.AddSingleton<IBlobStore>(new FileBlobStore(Path.Combine(dataDirectory, "blobs")));
+        services.AddHostedService<OriginalIndexSync>();
         return services;
     }
 }

@@ -14,6 +14,7 @@ public sealed class TestNode : IAsyncDisposable
     private readonly WebApplication app;
 
     public HttpClient Http { get; }
+    public IServiceProvider Services => app.Services;
     public string DataDirectory { get; }
 
     private TestNode(WebApplication app, Uri baseUrl, string dataDirectory)
@@ -23,7 +24,10 @@ public sealed class TestNode : IAsyncDisposable
         Http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
     }
 
-    public static async Task<TestNode> StartAsync(string dataDirectory, params string[] extraArgs)
+    public static Task<TestNode> StartAsync(string dataDirectory, params string[] extraArgs) =>
+        StartAsync(NodeRole.Standalone, dataDirectory, extraArgs);
+
+    public static async Task<TestNode> StartAsync(NodeRole role, string dataDirectory, params string[] extraArgs)
     {
         string[] args =
         [
@@ -37,7 +41,7 @@ public sealed class TestNode : IAsyncDisposable
             "--Logging:LogLevel:Default", "Warning",
             .. extraArgs,
         ];
-        var app = NodeHost.Build(args);
+        var app = NodeHost.Build(args, role);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestNode(app, new Uri(address), dataDirectory);
