@@ -11,7 +11,8 @@ public static class CliVerbs
     public static readonly IReadOnlyDictionary<string, Func<string[], Task<int>>> All =
         new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
         {
-            ["silo"] = NodeCommand.RunAsync,
+            ["silo"] = NodeCommand.RunSiloAsync,
+            ["dashboard"] = NodeCommand.RunDashboardAsync,
             ["bench index"] = BenchIndexCommand.RunAsync,
             ["index migrate"] = IndexMigrateCommand.RunAsync,
             ["bench embedding"] = BenchEmbeddingCommand.RunAsync,
