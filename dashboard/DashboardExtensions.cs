@@ -30,6 +30,7 @@ public static class DashboardExtensions
         app.MapOpenApi();
         app.MapGet("/healthz", () => "ok").ExcludeFromDescription();
         app.MapOriginalsApi();
+        app.MapCopiesApi();
         app.MapTargetsApi();
         app.MapWebhooksApi();
         app.MapMatchesApi();

@@ -1,3 +1,4 @@
+using LeakHunter.Index.Copies;
 using LeakHunter.Index.Matching;
 using LeakHunter.Index.Originals;
 using LeakHunter.Index.Storage;
@@ -16,6 +17,9 @@ public static class IndexServiceExtensions
     /// </summary>
     public static IServiceCollection AddIndex(this IServiceCollection services, IConfiguration configuration, string dataDirectory)
     {
+        // Every silo needs the key to make copies and attribute leaks; only a standalone node may invent its own.
+        var standalone = string.IsNullOrEmpty(configuration["Cluster:Redis"]);
+        services.AddSingleton(WatermarkKeyProvider.FromConfiguration(configuration, dataDirectory, createIfMissing: standalone));
         services.Configure<MatcherOptions>(configuration.GetSection("Matching"));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new CopyMatcher(

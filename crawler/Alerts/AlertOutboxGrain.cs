@@ -154,8 +154,9 @@ public sealed class AlertOutboxGrain(
 /// <summary>The JSON body of a <c>leak.found</c> webhook: the event name and the match's fields.</summary>
 public sealed record LeakFoundEvent(
     string Event, string Id, string OriginalId, string OriginalTitle, string TargetId, string PageUrl,
-    string ImageUrl, double Score, DateTimeOffset FoundAt, Index.Matching.MatchTransform? Transform)
+    string ImageUrl, double Score, DateTimeOffset FoundAt, Index.Matching.MatchTransform? Transform,
+    Index.Copies.Attribution? Attribution)
 {
     public static LeakFoundEvent From(MatchRecord m) => new("leak.found", m.Id, m.OriginalId, m.OriginalTitle,
-        m.TargetId, m.PageUrl, m.ImageUrl, m.Score, m.FoundAt, m.Transform);
+        m.TargetId, m.PageUrl, m.ImageUrl, m.Score, m.FoundAt, m.Transform, m.Attribution);
 }

@@ -45,7 +45,8 @@ public sealed class MatchLedgerGrain(
             Score: Math.Round(candidate.Match.Score, 4),
             FoundAt: candidate.FoundAt,
             Transform: candidate.Match.Transform,
-            ImageSha256: candidate.Match.QuerySha256);
+            ImageSha256: candidate.Match.QuerySha256,
+            Attribution: candidate.Attribution);
         state.State.Matches.Add(record);
         state.State.AlertsNotQueued.Add(record.Id);
         await state.WriteStateAsync();

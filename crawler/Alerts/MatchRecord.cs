@@ -1,3 +1,4 @@
+using LeakHunter.Index.Copies;
 using LeakHunter.Index.Matching;
 
 namespace LeakHunter.Crawler.Alerts;
@@ -14,7 +15,8 @@ public sealed record MatchRecord(
     [property: Id(6)] double Score,
     [property: Id(7)] DateTimeOffset FoundAt,
     [property: Id(8)] MatchTransform? Transform,
-    [property: Id(9)] string ImageSha256);
+    [property: Id(9)] string ImageSha256,
+    [property: Id(10)] Attribution? Attribution);
 
 /// <summary>What the crawler hands the ledger: the matcher's result and where the image was found.</summary>
 [GenerateSerializer, Immutable]
@@ -23,7 +25,8 @@ public sealed record MatchCandidateRecord(
     [property: Id(1)] string TargetId,
     [property: Id(2)] string PageUrl,
     [property: Id(3)] string ImageUrl,
-    [property: Id(4)] DateTimeOffset FoundAt);
+    [property: Id(4)] DateTimeOffset FoundAt,
+    [property: Id(5)] Attribution? Attribution);
 
 /// <summary>Where found images are kept in the blob store.</summary>
 public static class FoundImages

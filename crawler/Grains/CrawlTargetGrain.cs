@@ -148,7 +148,8 @@ public sealed class CrawlTargetGrain(
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
         if (!S.SeenImageHashes.Add(sha256)) return;
         S.ImagesSeen++;
-        var outcome = await GrainFactory.GetGrain<IImageMatchGrain>(0).MatchAsync(bytes);
+        var spec = S.Spec!;
+        var outcome = await GrainFactory.GetGrain<IImageMatchGrain>(0).MatchAsync(bytes, spec.Workspace);
         if (outcome.Refused is { } reason)
         {
             RecordError($"{imageUrl}: {reason}");
@@ -157,9 +158,8 @@ public sealed class CrawlTargetGrain(
         if (outcome.Match is not { } match) return;
         // Keep the found copy: the dashboard shows it beside the original, and it is evidence.
         await blobs.PutAsync(FoundImages.BlobKey(sha256), bytes);
-        var spec = S.Spec!;
         var isNew = await GrainFactory.GetGrain<IMatchLedgerGrain>(spec.Workspace).RecordAsync(new MatchCandidateRecord(
-            match, this.GetPrimaryKeyString(), pageUrl.AbsoluteUri, imageUrl.AbsoluteUri, clock.GetUtcNow()));
+            match, this.GetPrimaryKeyString(), pageUrl.AbsoluteUri, imageUrl.AbsoluteUri, clock.GetUtcNow(), outcome.Attribution));
         if (isNew) S.Matches++;
     }
 

@@ -32,7 +32,9 @@ public static class DashboardPage
   section { background: #fff; border-radius: 8px; padding: 16px; margin-bottom: 16px; box-shadow: 0 1px 2px #0002; }
   h2 { margin-top: 0; font-size: 18px; }
   .grid { display: flex; flex-wrap: wrap; gap: 12px; }
-  .card { width: 160px; font-size: 12px; }
+  .card { width: 180px; font-size: 12px; }
+  .card form input { width: 110px; }
+  .copies { list-style: none; padding: 0; margin: 4px 0; }
   .card img { width: 160px; height: 120px; object-fit: cover; border-radius: 4px; background: #ddd; }
   table { border-collapse: collapse; width: 100%; font-size: 14px; }
   td, th { text-align: left; padding: 6px; border-bottom: 1px solid #eee; vertical-align: top; }
@@ -109,9 +111,27 @@ async function loadOriginals() {
     <div class="card" data-id="${text(o.id)}">
       <img src="/api/originals/${encodeURIComponent(o.id)}/image" alt="${text(o.title)}" loading="lazy">
       <div><b>${text(o.title)}</b></div><div class="muted">${o.width}×${o.height}</div>
+      <form class="copy-form" data-id="${text(o.id)}"><input type="text" placeholder="Recipient" required><button>Copy</button></form>
+      <ul class="copies" id="copies-${text(o.id)}"></ul>
     </div>`).join('');
+  await Promise.all(originals.map(o => loadCopies(o.id)));
   return originals;
 }
+
+async function loadCopies(id) {
+  const copies = await (await fetch(`/api/originals/${encodeURIComponent(id)}/copies`)).json();
+  const list = document.getElementById(`copies-${id}`);
+  if (list) list.innerHTML = copies.map(c => `<li>${text(c.recipient)} <a href="${text(c.downloadUrl)}" download>download</a></li>`).join('');
+}
+
+$('original-list').addEventListener('submit', async e => {
+  e.preventDefault();
+  const form = e.target, input = form.querySelector('input');
+  const r = await fetch(`/api/originals/${encodeURIComponent(form.dataset.id)}/copies`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ recipient: input.value }) });
+  $('upload-result').textContent = r.ok ? '' : await problemText(r);
+  if (r.ok) { input.value = ''; await loadCopies(form.dataset.id); }
+});
 
 async function loadTargets() {
   const targets = await (await fetch('/api/targets')).json();
@@ -127,7 +147,7 @@ async function loadMatches() {
     <tr data-id="${text(m.id)}"><td class="pair">
       <img src="/api/matches/${encodeURIComponent(m.id)}/image" alt="found">
       <img src="/api/originals/${encodeURIComponent(m.originalId)}/image" alt="original"></td>
-    <td><div><b>${text(m.originalTitle)}</b></div>
+    <td><div><b>${text(m.originalTitle)}</b>${m.attribution ? ` — leaked by <b class="recipient">${text(m.attribution.recipient)}</b> (${text(m.attribution.mode)})` : ''}</div>
       <div>page: <a href="${text(m.pageUrl)}" rel="noreferrer noopener">${text(m.pageUrl)}</a></div>
       <div>image: <a href="${text(m.imageUrl)}" rel="noreferrer noopener">${text(m.imageUrl)}</a></div></td>
     <td>${m.score.toFixed(3)}</td><td>${new Date(m.foundAt).toLocaleString()}</td></tr>`).join('');

@@ -1,5 +1,6 @@
 using Orleans.Runtime;
 using System.Security.Cryptography;
+using LeakHunter.Index.Copies;
 using LeakHunter.Index.Grains;
 using LeakHunter.Index.Imaging;
 using LeakHunter.Index.Matching;
@@ -11,6 +12,7 @@ namespace LeakHunter.Index.Originals;
 public sealed class OriginalCatalogState
 {
     public Dictionary<string, OriginalInfo> Originals { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, CopyInfo> Copies { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -23,9 +25,11 @@ public sealed class OriginalCatalogGrain(
     [PersistentState("originals", StorageNames.State)] IPersistentState<OriginalCatalogState> state,
     CopyMatcher matcher,
     IBlobStore blobs,
+    WatermarkKeyProvider watermarkKey,
     ILogger<OriginalCatalogGrain> logger) : Grain, IOriginalCatalogGrain
 {
     public static string BlobKey(string originalId) => $"originals/{originalId}";
+    public static string CopyBlobKey(string copyId) => $"copies/{copyId}";
 
     public async Task<RegistrationOutcome> RegisterAsync(IReadOnlyList<OriginalUpload> uploads)
     {
@@ -99,11 +103,38 @@ public sealed class OriginalCatalogGrain(
     public async Task<bool> DeleteAsync(string originalId)
     {
         if (!state.State.Originals.Remove(originalId)) return false;
+        var copies = state.State.Copies.Values.Where(c => c.OriginalId == originalId).ToList();
+        foreach (var copy in copies) state.State.Copies.Remove(copy.CopyId);
         await state.WriteStateAsync();
         matcher.Remove(originalId);
         await blobs.DeleteAsync(BlobKey(originalId));
+        foreach (var copy in copies) await blobs.DeleteAsync(CopyBlobKey(copy.CopyId));
         return true;
     }
+
+    public async Task<CopyOutcome> CreateCopyAsync(string originalId, CopyRequest request)
+    {
+        if (!state.State.Originals.TryGetValue(originalId, out var original)) return new(null, null);
+        if (!watermarkKey.HasKey) return new(null, watermarkKey.Problem);
+        var bytes = await blobs.GetAsync(BlobKey(originalId)) ?? throw new InvalidOperationException($"the image of original {originalId} is missing");
+        uint payload;
+        do payload = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
+        while (state.State.Copies.ContainsKey(CopyInfo.IdOf(payload)));
+        // CPU-heavy: embed off the grain's scheduler.
+        var (copyBytes, mediaType) = await Task.Run(() => CopyMaker.Make(bytes, payload, watermarkKey.Key, request));
+        var copy = new CopyInfo(CopyInfo.IdOf(payload), original.Id, request.Recipient, request.Note, mediaType, DateTimeOffset.UtcNow);
+        await blobs.PutAsync(CopyBlobKey(copy.CopyId), copyBytes);
+        state.State.Copies[copy.CopyId] = copy;
+        await state.WriteStateAsync();
+        logger.LogInformation("Made copy {CopyId} of original {OriginalId}", copy.CopyId, originalId);
+        return new(copy, null);
+    }
+
+    public Task<IReadOnlyList<CopyInfo>> ListCopiesAsync(string originalId) =>
+        Task.FromResult<IReadOnlyList<CopyInfo>>(state.State.Copies.Values
+            .Where(c => c.OriginalId == originalId).OrderBy(c => c.CreatedAt).ToList());
+
+    public Task<CopyInfo?> GetCopyAsync(string copyId) => Task.FromResult(state.State.Copies.GetValueOrDefault(copyId));
 
     private async Task UndoAsync(IEnumerable<OriginalInfo> registered)
     {
