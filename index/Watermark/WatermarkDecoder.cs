@@ -22,7 +22,7 @@ public static class WatermarkDecoder
 
     public static WatermarkReading DecodeBlind(byte[] image, WatermarkKey key)
     {
-        using var g = WatermarkImage.DecodeGray(image);
+        using var g = WatermarkImage.DecodeGrayForFrame(image);
         return DecodeBlind(g, key).Reading;
     }
 

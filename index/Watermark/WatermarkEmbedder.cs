@@ -43,9 +43,9 @@ public static class WatermarkEmbedder
         using var gray = WatermarkImage.ToGray(img);
         using var delta = new Mat();
         Cv2.Resize(pattern, delta, new Size(w, h), 0, 0, InterpolationFlags.Linear);
-        using (var mask = PerceptualMask(gray))
+        using (var mask = MaskFor(gray))
             Cv2.Multiply(delta, mask, delta);
-        var rms = Math.Sqrt(Cv2.Mean(delta.Mul(delta)).Val0);
+        var rms = Cv2.Norm(delta, NormTypes.L2) / Math.Sqrt((double)w * h);
         var alpha = rms > 1e-9 ? strength / rms : 0;
         var outMat = img.Clone();
         AddToChannels(outMat, delta, (float)alpha);
@@ -67,6 +67,21 @@ public static class WatermarkEmbedder
             }
         }
         return m;
+    }
+
+    /// <summary>The perceptual mask at full size; for big pictures computed at about 2 megapixels and upsampled.</summary>
+    private static Mat MaskFor(Mat gray8)
+    {
+        const double maxPixels = 2.2e6;
+        var pixels = (double)gray8.Cols * gray8.Rows;
+        if (pixels <= maxPixels) return PerceptualMask(gray8);
+        var f = Math.Sqrt(maxPixels / pixels);
+        using var small = new Mat();
+        Cv2.Resize(gray8, small, new Size(0, 0), f, f, InterpolationFlags.Area);
+        using var m = PerceptualMask(small);
+        var full = new Mat();
+        Cv2.Resize(m, full, gray8.Size(), 0, 0, InterpolationFlags.Linear);
+        return full;
     }
 
     /// <summary>
