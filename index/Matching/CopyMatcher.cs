@@ -32,6 +32,20 @@ public sealed class CopyMatcher : IDisposable
     internal const int QueryMinLongSide = 480;
     internal const int OriginalFeatures = 1000;
     internal const int QueryFeatures = 800;
+    /// <summary>FAST threshold: low, because equalised soft gradients (wallpapers) have weak corners.</summary>
+    internal const int FastThreshold = 7;
+
+    /// <summary>Gray picture for feature detection (contrast-limited equalisation brings out soft structure).</summary>
+    internal static Mat FeatureGray(Mat bgr)
+    {
+        var gray = new Mat();
+        Cv2.CvtColor(bgr, gray, ColorConversionCodes.BGR2GRAY);
+        using var clahe = Cv2.CreateCLAHE(2.0, new Size(8, 8));
+        var eq = new Mat();
+        clahe.Apply(gray, eq);
+        gray.Dispose();
+        return eq;
+    }
     private const int VoteMaxDistance = 50;
     private const int MaxVerifications = 6;
     private const int PdqCandidateDistance = 80;
@@ -247,9 +261,8 @@ public sealed class CopyMatcher : IDisposable
         if (decoded.FullWidth < 16 || decoded.FullHeight < 16)
             throw new ImageRejectedException($"Image too small to protect: {decoded.FullWidth}x{decoded.FullHeight}.");
         using var norm = Resize(decoded.Bgr, OriginalLongSide, 0);
-        using var gray = new Mat();
-        Cv2.CvtColor(norm, gray, ColorConversionCodes.BGR2GRAY);
-        var features = FeatureSet.Detect(gray, OriginalFeatures);
+        using var gray = FeatureGray(norm);
+        var features = FeatureSet.Detect(gray, OriginalFeatures, FastThreshold);
 
         var windows = new List<WindowRect> { new(0, 0, norm.Width, norm.Height) };
         foreach (double s in new[] { 0.5, 0.7, 0.85 })

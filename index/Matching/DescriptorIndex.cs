@@ -13,9 +13,9 @@ internal sealed class DescriptorIndex
 {
     private const int Tables = 8;
     private const int Buckets = 1 << 16;
-    private const int MaxChain = 4000;
 
     private readonly int[][] _heads = new int[Tables][];
+    private readonly int[][] _sizes = new int[Tables][];
     private int[][] _next = new int[Tables][];
     private byte[] _desc = new byte[1 << 16];
     private int[] _owner = new int[1 << 11];
@@ -31,6 +31,7 @@ internal sealed class DescriptorIndex
         for (int t = 0; t < Tables; t++)
         {
             _heads[t] = new int[Buckets];
+            _sizes[t] = new int[Buckets];
             Array.Fill(_heads[t], -1);
             _next[t] = new int[_owner.Length];
         }
@@ -59,6 +60,7 @@ internal sealed class DescriptorIndex
                 int key = _desc[off + 2 * t] | _desc[off + 2 * t + 1] << 8;
                 _next[t][e] = _heads[t][key];
                 _heads[t][key] = e;
+                _sizes[t][key]++;
             }
         }
         _count += n;
@@ -99,6 +101,9 @@ internal sealed class DescriptorIndex
         var stamp = new int[slots];
         Array.Fill(stamp, -1);
         var qs = MemoryMarshal.Cast<byte, ulong>(query.AsSpan());
+        // Buckets far above the average load hold descriptors of flat or repetitive patterns that
+        // every picture has: they carry no evidence and would dominate the time, so they are skipped.
+        int limit = Math.Max(64, 8 * _count / Buckets);
         var ds = MemoryMarshal.Cast<byte, ulong>(_desc.AsSpan(0, _count * FeatureSet.DescriptorBytes));
         for (int q = 0; q < nq; q++)
         {
@@ -107,8 +112,9 @@ internal sealed class DescriptorIndex
             for (int t = 0; t < Tables; t++)
             {
                 int key = query[off + 2 * t] | query[off + 2 * t + 1] << 8;
-                int steps = 0;
-                for (int e = _heads[t][key]; e >= 0 && steps < MaxChain; e = _next[t][e], steps++)
+                if (_sizes[t][key] > limit)
+                    continue;
+                for (int e = _heads[t][key]; e >= 0; e = _next[t][e])
                 {
                     int slot = _owner[e];
                     if (stamp[slot] == q)
@@ -132,5 +138,5 @@ internal sealed class DescriptorIndex
 
     /// <summary>Approximate bytes held, for memory figures.</summary>
     public long ApproximateBytes =>
-        (long)Tables * Buckets * 4 + (long)_owner.Length * (4 + Tables * 4 + FeatureSet.DescriptorBytes) + _slotAlive.Count * 12L;
+        (long)Tables * Buckets * 8 + (long)_owner.Length * (4 + Tables * 4 + FeatureSet.DescriptorBytes) + _slotAlive.Count * 12L;
 }

@@ -29,12 +29,11 @@ internal sealed class QueryView : IDisposable
     public static QueryView Create(DecodedImage decoded)
     {
         using var norm = CopyMatcher.Resize(decoded.Bgr, CopyMatcher.QueryLongSide, CopyMatcher.QueryMinLongSide);
-        using var gray = new Mat();
-        Cv2.CvtColor(norm, gray, ColorConversionCodes.BGR2GRAY);
+        using var gray = CopyMatcher.FeatureGray(norm);
         using var mirrorGray = new Mat();
         Cv2.Flip(gray, mirrorGray, FlipMode.Y);
-        var f = FeatureSet.Detect(gray, CopyMatcher.QueryFeatures);
-        var fm = FeatureSet.Detect(mirrorGray, CopyMatcher.QueryFeatures);
+        var f = FeatureSet.Detect(gray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold);
+        var fm = FeatureSet.Detect(mirrorGray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold);
         var pdq = Hashing.Pdq.Compute(gray).Hash;
         var pdqM = Hashing.Pdq.Compute(mirrorGray).Hash;
         return new QueryView(norm.Width, norm.Height, (double)decoded.FullWidth / norm.Width, f, fm, pdq, pdqM);
@@ -52,7 +51,9 @@ internal sealed record Verification(double[] Homography, int Inliers, int Distin
 internal static class Verifier
 {
     private const int MaxDescriptorDistance = 64;
-    private const float Ratio = 0.85f;
+    private const float Ratio = 0.9f;
+    /// <summary>A match this close is kept even when the picture repeats the pattern elsewhere.</summary>
+    private const int AbsoluteDistance = 30;
     private const double ReprojectionThreshold = 6.0;
 
     public static Verification? Verify(FeatureSet q, int qW, int qH, OriginalEntry o)
@@ -60,52 +61,39 @@ internal static class Verifier
         var of = o.Features;
         if (q.Count < 8 || of.Count < 8)
             return null;
-        using var qd = q.DescriptorMat();
-        using var od = of.DescriptorMat();
-        using var bf = new BFMatcher(NormTypes.Hamming);
-        var knn = bf.KnnMatch(qd, od, 3);
+        var bestIdx = new int[q.Count];
+        var bestDist = new int[q.Count];
+        var secondDist = new int[q.Count];
+        HammingKnn.Match(q, of, 4f, bestIdx, bestDist, secondDist);
         var src = new List<Point2f>();
         var dst = new List<Point2f>();
-        foreach (var m in knn)
+        for (int i = 0; i < q.Count; i++)
         {
-            if (m.Length == 0 || m[0].Distance > MaxDescriptorDistance)
-                continue;
-            var best = m[0];
             // The second-best that counts is the best match elsewhere in the picture: ORB's pyramid
             // often yields the same corner twice at nearly the same place.
-            float second = float.MaxValue;
-            for (int k = 1; k < m.Length; k++)
-            {
-                float dx = of.X[m[k].TrainIdx] - of.X[best.TrainIdx], dy = of.Y[m[k].TrainIdx] - of.Y[best.TrainIdx];
-                if (dx * dx + dy * dy > 16) { second = m[k].Distance; break; }
-            }
-            if (second != float.MaxValue && best.Distance >= Ratio * second)
+            if (bestIdx[i] < 0 || bestDist[i] > MaxDescriptorDistance)
                 continue;
-            src.Add(new Point2f(q.X[best.QueryIdx], q.Y[best.QueryIdx]));
-            dst.Add(new Point2f(of.X[best.TrainIdx], of.Y[best.TrainIdx]));
+            if (bestDist[i] >= Ratio * secondDist[i] && bestDist[i] > AbsoluteDistance)
+                continue;
+            src.Add(new Point2f(q.X[i], q.Y[i]));
+            dst.Add(new Point2f(of.X[bestIdx[i]], of.Y[bestIdx[i]]));
         }
         if (src.Count < 8)
             return null;
 
-        using var mask = new Mat();
-        using var h = Cv2.FindHomography(InputArray.Create(src), InputArray.Create(dst), HomographyMethods.Ransac, ReprojectionThreshold, mask, 2000, 0.995);
-        if (h.Empty())
+        var est = Ransac.Estimate(src, dst, ReprojectionThreshold);
+        if (est is null)
             return null;
-        var hv = new double[9];
-        for (int r = 0; r < 3; r++)
-            for (int c = 0; c < 3; c++)
-                hv[r * 3 + c] = h.At<double>(r, c);
+        var (hv, mask) = est.Value;
         if (!Plausible(hv, qW, qH, o.NormWidth, o.NormHeight))
             return null;
 
-        var maskBytes = new byte[mask.Rows];
-        System.Runtime.InteropServices.Marshal.Copy(mask.Data, maskBytes, 0, maskBytes.Length);
         int inliers = 0;
         var distinctQ = new HashSet<(int, int)>();
         var distinctO = new HashSet<(int, int)>();
-        for (int i = 0; i < maskBytes.Length; i++)
+        for (int i = 0; i < mask.Length; i++)
         {
-            if (maskBytes[i] == 0) continue;
+            if (!mask[i]) continue;
             inliers++;
             distinctQ.Add(((int)(src[i].X / 4), (int)(src[i].Y / 4)));
             distinctO.Add(((int)(dst[i].X / 4), (int)(dst[i].Y / 4)));

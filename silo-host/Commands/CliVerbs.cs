@@ -21,6 +21,7 @@ public static class CliVerbs
             ["bench watermark"] = BenchWatermarkCommand.RunAsync,
             ["hash"] = HashCommand.RunAsync,
             ["match"] = MatchCommand.RunAsync,
+            ["bench match"] = BenchMatchCommand.RunAsync,
         };
 
     /// <summary>Finds the longest verb (two words, then one) at the start of args.</summary>
