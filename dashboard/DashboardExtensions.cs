@@ -1,18 +1,22 @@
-using Microsoft.AspNetCore.Http;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LeakHunter.Dashboard.Accounts;
 using LeakHunter.Dashboard.Api;
+using LeakHunter.Dashboard.Live;
+using LeakHunter.Dashboard.Operations;
 using LeakHunter.Dashboard.Pages;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LeakHunter.Dashboard;
 
 public static class DashboardExtensions
 {
-    /// <summary>Services of the HTTP API and dashboard: JSON, problem details, OpenAPI.</summary>
-    public static IServiceCollection AddDashboard(this IServiceCollection services)
+    /// <summary>Services of the HTTP API and dashboard: JSON, problem details, OpenAPI, accounts, live progress.</summary>
+    public static IServiceCollection AddDashboard(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -21,20 +25,43 @@ public static class DashboardExtensions
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         });
+        services.AddLeakHunterAuth(configuration);
+        services.AddSignalR();
+        services.AddSingleton<ProgressSubscriptions>();
+        services.AddHostedService<ProgressBroadcaster>();
         return services;
     }
 
-    /// <summary>Maps the API (under /api), the OpenAPI document (/openapi/v1.json) and the dashboard page (/).</summary>
-    public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
+    /// <summary>
+    /// Authentication first, then the API (under /api), the OpenAPI document (/openapi/v1.json),
+    /// the pages, the live hub, /metrics and /healthz. Everything but /healthz and the sign-in
+    /// pages needs a session cookie or a workspace API key.
+    /// </summary>
+    public static WebApplication MapDashboard(this WebApplication app)
     {
+        app.UseLeakHunterAuth();
         app.MapOpenApi();
-        app.MapGet("/healthz", () => "ok").ExcludeFromDescription();
+        app.MapHealthCheck();
         app.MapOriginalsApi();
         app.MapCopiesApi();
         app.MapTargetsApi();
         app.MapWebhooksApi();
         app.MapMatchesApi();
+        app.MapApiKeysApi();
+        app.MapMetrics();
+        app.MapHub<ProgressHub>(ProgressHub.Path);
+        app.MapScriptLibraries();
+        app.MapAccountPages();
         app.MapDashboardPages();
+        app.MapEvidencePages();
+        app.MapOperationsPages();
+        return app;
+    }
+
+    /// <summary>The one endpoint open to anyone: load balancers and orchestrators probe it.</summary>
+    public static IEndpointRouteBuilder MapHealthCheck(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", () => "ok").AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 }

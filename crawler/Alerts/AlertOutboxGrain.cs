@@ -15,8 +15,16 @@ public interface IAlertOutboxGrain : IGrainWithStringKey
     /// <summary>Wakes the outbox so it resumes delivering after a restart.</summary>
     Task ResumeAsync();
 
-    Task<int> PendingCountAsync();
+    Task<OutboxStats> StatsAsync();
 }
+
+/// <summary>Webhook delivery figures of one workspace, for /metrics.</summary>
+[GenerateSerializer, Immutable]
+public sealed record OutboxStats(
+    [property: Id(0)] int Pending,
+    [property: Id(1)] long Delivered,
+    [property: Id(2)] long FailedAttempts,
+    [property: Id(3)] long Abandoned);
 
 /// <summary>One signed POST still owed to one webhook. The body is fixed when queued; the delivery id stays the same across retries.</summary>
 public sealed class PendingDelivery
@@ -35,6 +43,9 @@ public sealed class AlertOutboxState
     public List<PendingDelivery> Pending { get; set; } = [];
     /// <summary>Every match ever queued, so a re-queued match is not delivered twice.</summary>
     public HashSet<string> QueuedMatchIds { get; set; } = new(StringComparer.Ordinal);
+    public long Delivered { get; set; }
+    public long FailedAttempts { get; set; }
+    public long Abandoned { get; set; }
 }
 
 /// <summary>
@@ -87,7 +98,8 @@ public sealed class AlertOutboxGrain(
         return Task.CompletedTask;
     }
 
-    public Task<int> PendingCountAsync() => Task.FromResult(state.State.Pending.Count);
+    public Task<OutboxStats> StatsAsync() => Task.FromResult(new OutboxStats(
+        state.State.Pending.Count, state.State.Delivered, state.State.FailedAttempts, state.State.Abandoned));
 
     private void EnsureTimer()
     {
@@ -104,17 +116,25 @@ public sealed class AlertOutboxGrain(
         {
             changed = true;
             var webhook = await registry.GetAsync(delivery.WebhookId);
-            if (webhook is null || await TrySendAsync(webhook, delivery, cancellationToken))
+            if (webhook is null)
             {
-                state.State.Pending.Remove(delivery); // delivered, or the webhook was removed
+                state.State.Pending.Remove(delivery); // the webhook was removed
                 continue;
             }
+            if (await TrySendAsync(webhook, delivery, cancellationToken))
+            {
+                state.State.Pending.Remove(delivery);
+                state.State.Delivered++;
+                continue;
+            }
+            state.State.FailedAttempts++;
             delivery.Attempts++;
             if (delivery.Attempts >= MaxAttempts)
             {
                 logger.LogError("Giving up on delivery {Delivery} to webhook {Webhook} after {Attempts} attempts: {Error}",
                     delivery.DeliveryId, delivery.WebhookId, delivery.Attempts, delivery.LastError);
                 state.State.Pending.Remove(delivery);
+                state.State.Abandoned++;
                 continue;
             }
             var backoff = TimeSpan.FromSeconds(Math.Pow(2, delivery.Attempts - 1));

@@ -13,4 +13,7 @@ public interface IMatchLedgerGrain : IGrainWithStringKey
     Task<IReadOnlyList<MatchRecord>> ListAsync(string? originalId, string? targetId);
 
     Task<MatchRecord?> GetAsync(string matchId);
+
+    /// <summary>Records the owner's verdict (<see cref="MatchReviews"/>; null clears it).</summary>
+    Task<MatchRecord?> ReviewAsync(string matchId, string? review);
 }

@@ -46,7 +46,8 @@ public sealed class MatchLedgerGrain(
             FoundAt: candidate.FoundAt,
             Transform: candidate.Match.Transform,
             ImageSha256: candidate.Match.QuerySha256,
-            Attribution: candidate.Attribution);
+            Attribution: candidate.Attribution,
+            PageSha256: candidate.PageSha256);
         state.State.Matches.Add(record);
         state.State.AlertsNotQueued.Add(record.Id);
         await state.WriteStateAsync();
@@ -63,6 +64,17 @@ public sealed class MatchLedgerGrain(
 
     public Task<MatchRecord?> GetAsync(string matchId) =>
         Task.FromResult(state.State.Matches.FirstOrDefault(m => m.Id == matchId));
+
+    public async Task<MatchRecord?> ReviewAsync(string matchId, string? review)
+    {
+        if (!MatchReviews.IsValid(review)) throw new ArgumentException($"unknown review '{review}'", nameof(review));
+        var index = state.State.Matches.FindIndex(m => m.Id == matchId);
+        if (index < 0) return null;
+        var reviewed = state.State.Matches[index] with { Review = review, ReviewedAt = review is null ? null : DateTimeOffset.UtcNow };
+        state.State.Matches[index] = reviewed;
+        await state.WriteStateAsync();
+        return reviewed;
+    }
 
     private async Task QueueAlertAsync(MatchRecord match)
     {

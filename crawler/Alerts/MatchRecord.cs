@@ -16,7 +16,19 @@ public sealed record MatchRecord(
     [property: Id(7)] DateTimeOffset FoundAt,
     [property: Id(8)] MatchTransform? Transform,
     [property: Id(9)] string ImageSha256,
-    [property: Id(10)] Attribution? Attribution);
+    [property: Id(10)] Attribution? Attribution,
+    [property: Id(11)] string? Review = null,
+    [property: Id(12)] DateTimeOffset? ReviewedAt = null,
+    [property: Id(13)] string? PageSha256 = null);
+
+/// <summary>The owner's verdict on a match: recorded, shown, and fed into nothing automatically.</summary>
+public static class MatchReviews
+{
+    public const string Confirmed = "confirmed";
+    public const string FalseMatch = "false-match";
+
+    public static bool IsValid(string? review) => review is null or Confirmed or FalseMatch;
+}
 
 /// <summary>What the crawler hands the ledger: the matcher's result and where the image was found.</summary>
 [GenerateSerializer, Immutable]
@@ -26,10 +38,14 @@ public sealed record MatchCandidateRecord(
     [property: Id(2)] string PageUrl,
     [property: Id(3)] string ImageUrl,
     [property: Id(4)] DateTimeOffset FoundAt,
-    [property: Id(5)] Attribution? Attribution);
+    [property: Id(5)] Attribution? Attribution,
+    [property: Id(6)] string? PageSha256);
 
 /// <summary>Where found images are kept in the blob store.</summary>
 public static class FoundImages
 {
     public static string BlobKey(string sha256) => $"found/{sha256}";
+
+    /// <summary>The HTML of a page a match was found on, as fetched (evidence), by the SHA-256 of its bytes.</summary>
+    public static string PageBlobKey(string pageSha256) => $"pages/{pageSha256}";
 }

@@ -114,13 +114,13 @@ public sealed class CrawlTargetGrain(
         if (page.MediaType is { } mediaType && mediaType.StartsWith("image/", StringComparison.Ordinal))
         {
             // A listed URL may point straight at an image.
-            await ProcessImageBytesAsync(page.FinalUrl, page.FinalUrl, page.Body);
+            await ProcessImageBytesAsync(page.FinalUrl, page.FinalUrl, page.Body, pageBody: null);
             return;
         }
         var html = PageText.Decode(page.Body, page.ContentTypeHeader);
         var extracted = PageExtractor.Extract(html, page.FinalUrl);
         foreach (var imageUrl in extracted.ImageUrls)
-            await ProcessImageAsync(page.FinalUrl, imageUrl);
+            await ProcessImageAsync(page.FinalUrl, imageUrl, page.Body);
         if (spec.Scope == CrawlScopeKind.Urls || depth >= spec.MaxDepth) return;
         var links = extracted.NextPage is { } next ? extracted.Links.Append(next) : extracted.Links;
         foreach (var link in links)
@@ -130,7 +130,7 @@ public sealed class CrawlTargetGrain(
         }
     }
 
-    private async Task ProcessImageAsync(Uri pageUrl, Uri imageUrl)
+    private async Task ProcessImageAsync(Uri pageUrl, Uri imageUrl, byte[] pageBody)
     {
         if (!S.SeenImageUrls.Add(imageUrl.AbsoluteUri)) return;
         var image = await SiteOf(imageUrl).FetchAsync(new SiteFetchRequest(imageUrl, FetchPurpose.Image, null));
@@ -140,10 +140,10 @@ public sealed class CrawlTargetGrain(
             RecordError($"{imageUrl}: {image.Error ?? image.Status.ToString()}");
             return;
         }
-        await ProcessImageBytesAsync(pageUrl, imageUrl, image.Body);
+        await ProcessImageBytesAsync(pageUrl, imageUrl, image.Body, pageBody);
     }
 
-    private async Task ProcessImageBytesAsync(Uri pageUrl, Uri imageUrl, byte[] bytes)
+    private async Task ProcessImageBytesAsync(Uri pageUrl, Uri imageUrl, byte[] bytes, byte[]? pageBody)
     {
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
         if (!S.SeenImageHashes.Add(sha256)) return;
@@ -158,8 +158,15 @@ public sealed class CrawlTargetGrain(
         if (outcome.Match is not { } match) return;
         // Keep the found copy: the dashboard shows it beside the original, and it is evidence.
         await blobs.PutAsync(FoundImages.BlobKey(sha256), bytes);
+        string? pageSha256 = null;
+        if (pageBody is not null)
+        {
+            // The page as fetched goes into the evidence bundle.
+            pageSha256 = Convert.ToHexStringLower(SHA256.HashData(pageBody));
+            await blobs.PutAsync(FoundImages.PageBlobKey(pageSha256), pageBody);
+        }
         var isNew = await GrainFactory.GetGrain<IMatchLedgerGrain>(spec.Workspace).RecordAsync(new MatchCandidateRecord(
-            match, this.GetPrimaryKeyString(), pageUrl.AbsoluteUri, imageUrl.AbsoluteUri, clock.GetUtcNow(), outcome.Attribution));
+            match, this.GetPrimaryKeyString(), pageUrl.AbsoluteUri, imageUrl.AbsoluteUri, clock.GetUtcNow(), outcome.Attribution, pageSha256));
         if (isNew) S.Matches++;
     }
 

@@ -1,4 +1,5 @@
 using LeakHunter.Index.Copies;
+using LeakHunter.Dashboard.Accounts;
 using LeakHunter.Index.Originals;
 using LeakHunter.Index.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -24,7 +25,7 @@ public static class CopiesApi
 
     public static IEndpointRouteBuilder MapCopiesApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/originals/{id}/copies", async (string id, CreateCopyRequest? body, IGrainFactory grains) =>
+        app.MapPost("/api/originals/{id}/copies", async (string id, CreateCopyRequest? body, IGrainFactory grains, HttpContext http) =>
         {
             if (body is null) return ApiResults.BadRequest("expected a JSON body { recipient, note?, dataMining?, copyright?, creator? }");
             var recipient = body.Recipient?.Trim();
@@ -33,7 +34,7 @@ public static class CopiesApi
             var dataMining = body.DataMining ?? PlusDataMining.Prohibited;
             if (!PlusDataMining.Values.Contains(dataMining))
                 return ApiResults.BadRequest($"'dataMining' must be one of {string.Join(", ", PlusDataMining.Values)}");
-            var outcome = await Catalog(grains).CreateCopyAsync(id, new CopyRequest(recipient, body.Note, dataMining, body.Copyright, body.Creator));
+            var outcome = await Catalog(grains, http).CreateCopyAsync(id, new CopyRequest(recipient, body.Note, dataMining, body.Copyright, body.Creator));
             if (outcome.Error is { } error)
                 return Results.Problem(title: "Copies unavailable", detail: error, statusCode: StatusCodes.Status503ServiceUnavailable);
             if (outcome.Copy is not { } copy) return ApiResults.NotFound("original", id);
@@ -41,22 +42,22 @@ public static class CopiesApi
             return Results.Ok(new { copyId = view.CopyId, downloadUrl = view.DownloadUrl });
         }).WithTags("Copies").WithSummary("Make a watermarked copy of an original for one recipient.");
 
-        app.MapGet("/api/originals/{id}/copies", async (string id, IGrainFactory grains) =>
+        app.MapGet("/api/originals/{id}/copies", async (string id, IGrainFactory grains, HttpContext http) =>
         {
-            if (await Catalog(grains).GetAsync(id) is null) return ApiResults.NotFound("original", id);
-            return Results.Ok((await Catalog(grains).ListCopiesAsync(id)).Select(CopyView.From));
+            if (await Catalog(grains, http).GetAsync(id) is null) return ApiResults.NotFound("original", id);
+            return Results.Ok((await Catalog(grains, http).ListCopiesAsync(id)).Select(CopyView.From));
         }).WithTags("Copies");
 
-        app.MapGet("/api/copies/{copyId}/download", async (string copyId, IGrainFactory grains, IBlobStore blobs) =>
+        app.MapGet("/api/copies/{copyId}/download", async (string copyId, IGrainFactory grains, IBlobStore blobs, HttpContext http) =>
         {
-            if (await Catalog(grains).GetCopyAsync(copyId) is not { } copy) return ApiResults.NotFound("copy", copyId);
+            if (await Catalog(grains, http).GetCopyAsync(copyId) is not { } copy) return ApiResults.NotFound("copy", copyId);
             var bytes = await blobs.GetAsync(OriginalCatalogGrain.CopyBlobKey(copyId));
             if (bytes is null) return ApiResults.NotFound("copy", copyId);
-            var title = (await Catalog(grains).GetAsync(copy.OriginalId))?.Title ?? copy.OriginalId;
+            var title = (await Catalog(grains, http).GetAsync(copy.OriginalId))?.Title ?? copy.OriginalId;
             return Results.File(bytes, copy.MediaType, $"{title}-{copy.Recipient}{MediaTypeSniffer.ExtensionOf(copy.MediaType)}");
         }).WithTags("Copies");
         return app;
     }
 
-    private static IOriginalCatalogGrain Catalog(IGrainFactory grains) => grains.GetGrain<IOriginalCatalogGrain>(Workspace.Default);
+    private static IOriginalCatalogGrain Catalog(IGrainFactory grains, HttpContext http) => grains.GetGrain<IOriginalCatalogGrain>(http.WorkspaceId());
 }

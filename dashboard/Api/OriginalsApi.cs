@@ -1,3 +1,4 @@
+using LeakHunter.Dashboard.Accounts;
 using LeakHunter.Index.Originals;
 using LeakHunter.Index.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -21,25 +22,25 @@ public static class OriginalsApi
             .ProducesValidationProblem()
             .WithSummary("Register one or more images (multipart field 'files', optional 'title').");
 
-        group.MapGet("/", async (IGrainFactory grains) =>
-            Results.Ok(await Catalog(grains).ListAsync()));
+        group.MapGet("/", async (IGrainFactory grains, HttpContext http) =>
+            Results.Ok(await Catalog(grains, http).ListAsync()));
 
-        group.MapGet("/{id}", async (string id, IGrainFactory grains) =>
-            await Catalog(grains).GetAsync(id) is { } original ? Results.Ok(original) : ApiResults.NotFound("original", id));
+        group.MapGet("/{id}", async (string id, IGrainFactory grains, HttpContext http) =>
+            await Catalog(grains, http).GetAsync(id) is { } original ? Results.Ok(original) : ApiResults.NotFound("original", id));
 
-        group.MapGet("/{id}/image", async (string id, IGrainFactory grains, IBlobStore blobs) =>
+        group.MapGet("/{id}/image", async (string id, IGrainFactory grains, IBlobStore blobs, HttpContext http) =>
         {
-            if (await Catalog(grains).GetAsync(id) is not { } original) return ApiResults.NotFound("original", id);
+            if (await Catalog(grains, http).GetAsync(id) is not { } original) return ApiResults.NotFound("original", id);
             var bytes = await blobs.GetAsync(OriginalCatalogGrain.BlobKey(id));
             return bytes is null ? ApiResults.NotFound("original image", id) : Results.File(bytes, original.MediaType);
         });
 
-        group.MapDelete("/{id}", async (string id, IGrainFactory grains) =>
-            await Catalog(grains).DeleteAsync(id) ? Results.NoContent() : ApiResults.NotFound("original", id));
+        group.MapDelete("/{id}", async (string id, IGrainFactory grains, HttpContext http) =>
+            await Catalog(grains, http).DeleteAsync(id) ? Results.NoContent() : ApiResults.NotFound("original", id));
         return app;
     }
 
-    private static async Task<IResult> RegisterAsync(HttpRequest request, IGrainFactory grains)
+    private static async Task<IResult> RegisterAsync(HttpRequest request, IGrainFactory grains, HttpContext http)
     {
         if (!request.HasFormContentType)
             return ApiResults.BadRequest("expected multipart/form-data with one or more image files in the field 'files'");
@@ -71,7 +72,7 @@ public static class OriginalsApi
         }
         if (tooLarge.Count > 0) return ApiResults.BadRequest("some files were refused; nothing was registered", tooLarge);
 
-        var outcome = await Catalog(grains).RegisterAsync(uploads);
+        var outcome = await Catalog(grains, http).RegisterAsync(uploads);
         if (outcome.Refused.Count > 0)
         {
             var errors = outcome.Refused.GroupBy(r => r.FileName).ToDictionary(g => g.Key, g => g.Select(r => r.Reason).ToArray());
@@ -80,5 +81,5 @@ public static class OriginalsApi
         return Results.Ok(outcome.Registered);
     }
 
-    private static IOriginalCatalogGrain Catalog(IGrainFactory grains) => grains.GetGrain<IOriginalCatalogGrain>(Workspace.Default);
+    private static IOriginalCatalogGrain Catalog(IGrainFactory grains, HttpContext http) => grains.GetGrain<IOriginalCatalogGrain>(http.WorkspaceId());
 }

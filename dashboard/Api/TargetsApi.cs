@@ -1,6 +1,6 @@
 using LeakHunter.Crawler.Grains;
 using LeakHunter.Crawler.Urls;
-using LeakHunter.Index.Originals;
+using LeakHunter.Dashboard.Accounts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -31,34 +31,34 @@ public static class TargetsApi
     {
         var group = app.MapGroup("/api/targets").WithTags("Targets");
 
-        group.MapPost("/", async (CreateTargetRequest? body, IGrainFactory grains) =>
+        group.MapPost("/", async (CreateTargetRequest? body, IGrainFactory grains, HttpContext http) =>
         {
             if (body is null) return ApiResults.BadRequest("expected a JSON body { url, scope, maxDepth, maxPages, urls? }");
             if (Validate(body) is { } error) return ApiResults.BadRequest(error);
             var scope = ParseScope(body.Scope ?? "host")!.Value;
             var spec = new TargetSpec(UrlNormalizer.Normalize(body.Url!)!, scope, body.MaxDepth ?? 2, body.MaxPages ?? 100,
-                (body.Urls ?? []).Select(u => UrlNormalizer.Normalize(u)!).ToList(), Workspace.Default);
+                (body.Urls ?? []).Select(u => UrlNormalizer.Normalize(u)!).ToList(), http.WorkspaceId());
             var id = Guid.NewGuid().ToString("N")[..16];
             await grains.GetGrain<ICrawlTargetGrain>(id).StartAsync(spec);
             return Results.Ok(new { id });
         }).Produces(StatusCodes.Status200OK).ProducesProblem(StatusCodes.Status400BadRequest);
 
-        group.MapGet("/", async (IGrainFactory grains) =>
+        group.MapGet("/", async (IGrainFactory grains, HttpContext http) =>
         {
-            var ids = await grains.GetGrain<ITargetCatalogGrain>(Workspace.Default).ListAsync();
+            var ids = await grains.GetGrain<ITargetCatalogGrain>(http.WorkspaceId()).ListAsync();
             var progress = await Task.WhenAll(ids.Select(id => grains.GetGrain<ICrawlTargetGrain>(id).GetProgressAsync()));
             return Results.Ok(progress.OfType<TargetProgress>().Select(TargetView.From).Reverse().ToList());
         });
 
-        group.MapGet("/{id}", async (string id, IGrainFactory grains) =>
-            await FindAsync(grains, id) is { } progress ? Results.Ok(TargetView.From(progress)) : ApiResults.NotFound("target", id));
+        group.MapGet("/{id}", async (string id, IGrainFactory grains, HttpContext http) =>
+            await FindAsync(grains, http, id) is { } progress ? Results.Ok(TargetView.From(progress)) : ApiResults.NotFound("target", id));
         return app;
     }
 
     /// <summary>A target exists only if it is in the workspace's catalog (grains exist for any key).</summary>
-    private static async Task<TargetProgress?> FindAsync(IGrainFactory grains, string id)
+    internal static async Task<TargetProgress?> FindAsync(IGrainFactory grains, HttpContext http, string id)
     {
-        var ids = await grains.GetGrain<ITargetCatalogGrain>(Workspace.Default).ListAsync();
+        var ids = await grains.GetGrain<ITargetCatalogGrain>(http.WorkspaceId()).ListAsync();
         return ids.Contains(id) ? await grains.GetGrain<ICrawlTargetGrain>(id).GetProgressAsync() : null;
     }
 

@@ -41,7 +41,9 @@ public sealed class ImageMatchGrain(CopyMatcher matcher, IBlobStore blobs, Water
         {
             return new ImageMatchOutcome(null, e.Message);
         }
-        if (match is null) return new ImageMatchOutcome(null, null);
+        // The matcher holds every workspace's originals; a crawl only ever reports its own workspace's.
+        if (match is null || await GrainFactory.GetGrain<IOriginalCatalogGrain>(workspace).GetAsync(match.OriginalId) is null)
+            return new ImageMatchOutcome(null, null);
         return new ImageMatchOutcome(match, null, await AttributeAsync(imageBytes, match, workspace));
     }
 

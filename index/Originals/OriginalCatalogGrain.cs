@@ -82,6 +82,8 @@ public sealed class OriginalCatalogGrain(
             }
             foreach (var original in registered) state.State.Originals[original.Id] = original;
             await state.WriteStateAsync();
+            // Matchers on other silos find this workspace's originals through the registry.
+            await GrainFactory.GetGrain<IWorkspaceRegistryGrain>(WorkspaceRegistryGrain.Key).AddAsync(this.GetPrimaryKeyString());
         }
         catch
         {

@@ -37,7 +37,9 @@ public sealed class OriginalIndexSync(IGrainFactory grains, CopyMatcher matcher,
 
     public async Task SyncOnceAsync(CancellationToken cancellationToken)
     {
-        var catalog = await grains.GetGrain<IOriginalCatalogGrain>(Workspace.Default).ListAsync();
+        var catalog = new List<OriginalInfo>();
+        foreach (var workspace in await grains.GetGrain<IWorkspaceRegistryGrain>(WorkspaceRegistryGrain.Key).ListAsync())
+            catalog.AddRange(await grains.GetGrain<IOriginalCatalogGrain>(workspace).ListAsync());
         var known = matcher.OriginalIds.ToHashSet(StringComparer.Ordinal);
         foreach (var original in catalog.Where(o => !known.Contains(o.Id)))
         {

@@ -103,12 +103,12 @@ public static class NodeHost
             });
         }
         builder.Services.AddProblemDetails();
-        if (role != NodeRole.Silo) builder.Services.AddDashboard();
+        if (role != NodeRole.Silo) builder.Services.AddDashboard(configuration);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        if (role == NodeRole.Silo) app.MapGet("/healthz", () => "ok");
+        if (role == NodeRole.Silo) app.MapHealthCheck();
         else app.MapDashboard();
         app.Logger.LogInformation("LeakHunter {Role} node, data directory {DataDirectory}", role, dataDirectory);
         return app;

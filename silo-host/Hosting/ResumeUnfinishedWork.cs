@@ -13,10 +13,12 @@ public static class ResumeUnfinishedWork
     public static async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var grains = services.GetRequiredService<IGrainFactory>();
-        var workspace = Workspace.Default;
-        await grains.GetGrain<IMatchLedgerGrain>(workspace).ListAsync(null, null);
-        await grains.GetGrain<IAlertOutboxGrain>(workspace).ResumeAsync();
-        foreach (var targetId in await grains.GetGrain<ITargetCatalogGrain>(workspace).ListAsync())
-            await grains.GetGrain<ICrawlTargetGrain>(targetId).ResumeAsync();
+        foreach (var workspace in await grains.GetGrain<IWorkspaceRegistryGrain>(WorkspaceRegistryGrain.Key).ListAsync())
+        {
+            await grains.GetGrain<IMatchLedgerGrain>(workspace).ListAsync(null, null);
+            await grains.GetGrain<IAlertOutboxGrain>(workspace).ResumeAsync();
+            foreach (var targetId in await grains.GetGrain<ITargetCatalogGrain>(workspace).ListAsync())
+                await grains.GetGrain<ICrawlTargetGrain>(targetId).ResumeAsync();
+        }
     }
 }

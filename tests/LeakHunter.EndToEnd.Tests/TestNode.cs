@@ -11,9 +11,14 @@ namespace LeakHunter.EndToEnd.Tests;
 /// <summary>A standalone LeakHunter node in this process, on free loopback ports, with its own data directory.</summary>
 public sealed class TestNode : IAsyncDisposable
 {
+    /// <summary>The operator key every test node accepts for the default workspace (<c>Auth:BootstrapApiKey</c>).</summary>
+    public const string BootstrapKey = "lhk_test-bootstrap-key-for-the-default-workspace";
+
     private readonly WebApplication app;
 
+    /// <summary>Calls the node with the bootstrap key: the default workspace, as an operator.</summary>
     public HttpClient Http { get; }
+    public Uri BaseUrl { get; }
     public IServiceProvider Services => app.Services;
     public string DataDirectory { get; }
 
@@ -21,7 +26,8 @@ public sealed class TestNode : IAsyncDisposable
     {
         this.app = app;
         DataDirectory = dataDirectory;
-        Http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        BaseUrl = baseUrl;
+        Http = ClientWithKey(BootstrapKey);
     }
 
     public static Task<TestNode> StartAsync(string dataDirectory, params string[] extraArgs) =>
@@ -39,12 +45,21 @@ public sealed class TestNode : IAsyncDisposable
             "--Crawler:AllowPrivateAddresses", "true",
             "--Crawler:MinDelayPerHost", "00:00:00.020",
             "--Logging:LogLevel:Default", "Warning",
+            "--Auth:BootstrapApiKey", BootstrapKey,
             .. extraArgs,
         ];
         var app = NodeHost.Build(args, role);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestNode(app, new Uri(address), dataDirectory);
+    }
+
+    /// <summary>A client of this node that sends the given API key (null: no credentials at all).</summary>
+    public HttpClient ClientWithKey(string? apiKey)
+    {
+        var client = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        if (apiKey is not null) client.DefaultRequestHeaders.Authorization = new("Bearer", apiKey);
+        return client;
     }
 
     public static int FreePort()
