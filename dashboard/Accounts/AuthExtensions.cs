@@ -101,9 +101,12 @@ public static class AuthExtensions
         await next(context);
     }
 
+    /// <summary>Paths programs call: they get a status code, never a redirect to the sign-in page.</summary>
+    private static readonly string[] MachinePaths = ["/api", "/hubs", "/metrics", "/openapi"];
+
     private static Task Answer(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
-        if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/hubs"))
+        if (MachinePaths.Any(p => context.Request.Path.StartsWithSegments(p)))
         {
             context.Response.StatusCode = status;
             return Task.CompletedTask;

@@ -134,7 +134,9 @@ public static class DashboardPage
           if (e.target.dataset.id) { await api(`/api/webhooks/${encodeURIComponent(e.target.dataset.id)}`, { method: 'DELETE' }); await loadWebhooks(); }
         });
 
-        const connection = new signalR.HubConnectionBuilder().withUrl('/hubs/progress').withAutomaticReconnect().build();
+        const connection = new signalR.HubConnectionBuilder()
+          // negotiate is a POST made with the session cookie: it carries the anti-forgery token like every write
+          .withUrl('/hubs/progress', { headers: { 'X-CSRF-TOKEN': csrf } }).withAutomaticReconnect().build();
         connection.on('progress', renderProgress);
         connection.start();
         loadOriginals(); loadWebhooks();
