@@ -39,6 +39,7 @@ public static class DashboardExtensions
     /// </summary>
     public static WebApplication MapDashboard(this WebApplication app)
     {
+        app.Use(AddSecurityHeadersAsync);
         app.UseLeakHunterAuth();
         app.MapOpenApi();
         app.MapHealthCheck();
@@ -56,6 +57,21 @@ public static class DashboardExtensions
         app.MapEvidencePages();
         app.MapOperationsPages();
         return app;
+    }
+
+    /// <summary>
+    /// Pages may only run our own scripts and load our own images, may not be framed (click-jacking),
+    /// and never send the dashboard's address to the sites a person opens from it.
+    /// </summary>
+    private static Task AddSecurityHeadersAsync(HttpContext context, RequestDelegate next)
+    {
+        var headers = context.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data: blob:; script-src 'self' 'unsafe-inline'; " +
+            "style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+        return next(context);
     }
 
     /// <summary>The one endpoint open to anyone: load balancers and orchestrators probe it.</summary>

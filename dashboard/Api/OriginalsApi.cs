@@ -35,6 +35,13 @@ public static class OriginalsApi
             return bytes is null ? ApiResults.NotFound("original image", id) : Results.File(bytes, original.MediaType);
         });
 
+        group.MapGet("/{id}/thumbnail", async (string id, IGrainFactory grains, IBlobStore blobs, HttpContext http) =>
+        {
+            if (await Catalog(grains, http).GetAsync(id) is null) return ApiResults.NotFound("original", id);
+            var bytes = await Thumbnails.GetOrMakeAsync(blobs, id);
+            return bytes is null ? ApiResults.NotFound("original image", id) : Results.File(bytes, "image/jpeg");
+        }).WithSummary($"A JPEG preview, at most {Thumbnails.LongSide} pixels on its long side.");
+
         group.MapDelete("/{id}", async (string id, IGrainFactory grains, HttpContext http) =>
             await Catalog(grains, http).DeleteAsync(id) ? Results.NoContent() : ApiResults.NotFound("original", id));
         return app;

@@ -63,7 +63,7 @@ public static class DashboardPage
           const q = $('search').value.trim().toLowerCase();
           $('original-list').innerHTML = originals.filter(o => !q || o.title.toLowerCase().includes(q)).map(o => `
             <div class="card" data-id="${text(o.id)}">
-              <a href="/originals/${encodeURIComponent(o.id)}"><img src="/api/originals/${encodeURIComponent(o.id)}/image" alt="${text(o.title)}" loading="lazy"></a>
+              <a href="/originals/${encodeURIComponent(o.id)}"><img src="/api/originals/${encodeURIComponent(o.id)}/thumbnail" alt="${text(o.title)}" loading="lazy"></a>
               <div><b class="title">${text(o.title)}</b></div><div class="muted">${o.width}×${o.height}</div>
             </div>`).join('');
         }
@@ -104,7 +104,7 @@ public static class DashboardPage
           $('match-list').innerHTML = p.matches.map(m => `
             <tr data-id="${text(m.id)}" class="match"><td class="pair">
               <a href="/matches/${encodeURIComponent(m.id)}"><img src="/api/matches/${encodeURIComponent(m.id)}/image" alt="found"></a>
-              <img src="/api/originals/${encodeURIComponent(m.originalId)}/image" alt="original"></td>
+              <img src="/api/originals/${encodeURIComponent(m.originalId)}/thumbnail" alt="original"></td>
             <td><div><a href="/matches/${encodeURIComponent(m.id)}"><b>${text(m.originalTitle)}</b></a>${m.attribution ? ` — leaked by <b class="recipient">${text(m.attribution.recipient)}</b>` : ''}${m.review ? ` <span class="muted">[${text(m.review)}]</span>` : ''}</div>
               <div>page: <a href="${text(m.pageUrl)}" rel="noreferrer noopener">${text(m.pageUrl)}</a></div>
               <div>image: <a href="${text(m.imageUrl)}" rel="noreferrer noopener">${text(m.imageUrl)}</a></div></td>

@@ -29,6 +29,10 @@ public sealed class OriginalCatalogGrain(
     ILogger<OriginalCatalogGrain> logger) : Grain, IOriginalCatalogGrain
 {
     public static string BlobKey(string originalId) => $"originals/{originalId}";
+
+    /// <summary>The gallery preview the dashboard makes on first view (deleted with the original).</summary>
+    public static string ThumbnailBlobKey(string originalId) => $"thumbs/{originalId}";
+
     public static string CopyBlobKey(string copyId) => $"copies/{copyId}";
 
     public async Task<RegistrationOutcome> RegisterAsync(IReadOnlyList<OriginalUpload> uploads)
@@ -110,6 +114,7 @@ public sealed class OriginalCatalogGrain(
         await state.WriteStateAsync();
         matcher.Remove(originalId);
         await blobs.DeleteAsync(BlobKey(originalId));
+        await blobs.DeleteAsync(ThumbnailBlobKey(originalId));
         foreach (var copy in copies) await blobs.DeleteAsync(CopyBlobKey(copy.CopyId));
         return true;
     }

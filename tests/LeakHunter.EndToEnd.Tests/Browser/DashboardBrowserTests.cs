@@ -89,6 +89,10 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         await Expect(alice.Locator("#uploads li.error")).ToHaveCountAsync(1);
         await Expect(alice.Locator("#uploads li.error")).ToContainTextAsync("notes.txt: refused");
         await Expect(alice.Locator("#original-list .card")).ToHaveCountAsync(3);
+        var thumbnail = alice.Locator("#original-list .card img").First;
+        await Expect(thumbnail).ToHaveJSPropertyAsync("complete", true);
+        var thumbnailWidth = await thumbnail.EvaluateAsync<int>("img => img.naturalWidth");
+        Assert.InRange(thumbnailWidth, 1, LeakHunter.Dashboard.Api.Thumbnails.LongSide);
         await alice.FillAsync("#search", "beach");
         await Expect(alice.Locator("#original-list .card")).ToHaveCountAsync(1);
         await alice.FillAsync("#search", "");
