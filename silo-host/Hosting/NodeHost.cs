@@ -31,6 +31,7 @@ public static class NodeHost
         ["--silo-port"] = "Orleans:SiloPort",
         ["--gateway-port"] = "Orleans:GatewayPort",
         ["--advertise"] = "Orleans:AdvertisedAddress",
+        ["--key-file"] = "Watermark:KeyFile",
     };
 
     public static WebApplication Build(string[] args, NodeRole role = NodeRole.Standalone)
