@@ -7,6 +7,7 @@ using LeakHunter.Dashboard.Operations;
 using LeakHunter.Dashboard.Pages;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +26,7 @@ public static class DashboardExtensions
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         });
+        services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = OriginalsApi.MaxUploadBytes);
         services.AddLeakHunterAuth(configuration);
         services.AddSignalR();
         services.AddSingleton<ProgressSubscriptions>();

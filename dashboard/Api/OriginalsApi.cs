@@ -3,6 +3,7 @@ using LeakHunter.Index.Originals;
 using LeakHunter.Index.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 
 namespace LeakHunter.Dashboard.Api;
@@ -11,6 +12,9 @@ public static class OriginalsApi
 {
     /// <summary>Largest single file accepted for registration.</summary>
     public const long MaxFileBytes = 64L * 1024 * 1024;
+
+    /// <summary>Largest upload (all files of one request); Kestrel's default of 30 MB would refuse one big photo.</summary>
+    public const long MaxUploadBytes = 8 * MaxFileBytes;
 
     public static IEndpointRouteBuilder MapOriginalsApi(this IEndpointRouteBuilder app)
     {
@@ -51,6 +55,8 @@ public static class OriginalsApi
     {
         if (!request.HasFormContentType)
             return ApiResults.BadRequest("expected multipart/form-data with one or more image files in the field 'files'");
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = MaxUploadBytes;
         IFormCollection form;
         try
         {

@@ -23,7 +23,9 @@ public sealed partial class FileBlobStore(string rootDirectory) : IBlobStore
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
-        File.Delete(PathOf(key));
+        // Deleting what is not there is not an error (File.Delete says so too, unless the folder is missing).
+        var path = PathOf(key);
+        if (File.Exists(path)) File.Delete(path);
         return Task.CompletedTask;
     }
 

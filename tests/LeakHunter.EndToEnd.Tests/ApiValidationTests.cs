@@ -40,6 +40,18 @@ public sealed class ApiValidationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_file_over_the_size_cap_is_refused_by_name_not_by_a_transport_error()
+    {
+        using var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent(new byte[(int)LeakHunter.Dashboard.Api.OriginalsApi.MaxFileBytes + 1]), "files", "huge.jpg");
+        var response = await node.Http.PostAsync("/api/originals", form);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("larger than 64 MB", problem.GetProperty("errors").GetProperty("huge.jpg")[0].GetString());
+    }
+
+    [Fact]
     public async Task Registering_the_same_picture_twice_is_refused_as_a_duplicate()
     {
         var picture = TestImages.Scene(5);
