@@ -124,8 +124,9 @@ public sealed class SiteGrain(WebFetcher fetcher, IOptions<CrawlerOptions> optio
     private async Task<FetchResult> PoliteFetchAsync(Uri url, long maxBytes, Func<Uri, RedirectDecision> redirectPolicy,
         string? etag, DateTimeOffset? lastModified, int redirectsSoFar)
     {
-        var wait = nextRequestAt - clock.GetUtcNow();
-        if (wait > TimeSpan.Zero) await Task.Delay(wait, clock);
+        // Timers count whole milliseconds and may wake a little early: wait until the moment has truly passed.
+        for (var wait = nextRequestAt - clock.GetUtcNow(); wait > TimeSpan.Zero; wait = nextRequestAt - clock.GetUtcNow())
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds) + 1), clock);
         FetchResult result;
         try
         {

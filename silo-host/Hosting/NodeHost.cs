@@ -100,8 +100,8 @@ public static class NodeHost
                     silo.ConfigureEndpoints(AdvertisedAddress(configuration), siloPort, gatewayPort, listenOnAnyHostAddress: true);
                 }
                 // Tunable from configuration (tests shorten failure detection and reminder periods).
-                silo.Configure<ReminderOptions>(configuration.GetSection("Orleans:Reminders"));
-                silo.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
+                silo.Configure<ReminderOptions>(configuration.GetSection("Cluster:Reminders"));
+                silo.Configure<ClusterMembershipOptions>(configuration.GetSection("Cluster:Membership"));
                 // A site grain may hold a request while it waits for its turn: allow for politeness delays.
                 silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(5));
                 silo.AddStartupTask(ResumeUnfinishedWork.RunAsync);
