@@ -67,6 +67,7 @@ public sealed class CrawlTargetState
 public sealed class CrawlTargetGrain(
     [PersistentState("target", StorageNames.State)] IPersistentState<CrawlTargetState> state,
     IOptions<CrawlerOptions> options,
+    IOptions<Orleans.Hosting.ReminderOptions> reminderOptions,
     ILocalSiloDetails silo,
     TimeProvider clock,
     ILogger<CrawlTargetGrain> logger) : Grain, ICrawlTargetGrain, IRemindable
@@ -368,6 +369,7 @@ public sealed class CrawlTargetGrain(
     {
         var period = Options.KeepAlivePeriod;
         if (S.Spec is { RevisitMinutes: > 0 } spec && TimeSpan.FromMinutes(spec.RevisitMinutes) < period) period = TimeSpan.FromMinutes(spec.RevisitMinutes);
+        if (period < reminderOptions.Value.MinimumReminderPeriod) period = reminderOptions.Value.MinimumReminderPeriod;
         await this.RegisterOrUpdateReminder(ReminderName, period, period);
     }
 

@@ -15,7 +15,7 @@ public sealed record TargetSpec(
     [property: Id(3)] int MaxPages,
     [property: Id(4)] IReadOnlyList<Uri> Urls,
     [property: Id(5)] string Workspace,
-    [property: Id(6)] int RevisitMinutes = 0);
+    [property: Id(6)] double RevisitMinutes = 0);
 
 public static class TargetStates
 {
