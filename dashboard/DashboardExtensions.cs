@@ -51,6 +51,7 @@ public static class DashboardExtensions
         app.MapWebhooksApi();
         app.MapMatchesApi();
         app.MapApiKeysApi();
+        app.MapClusterApi();
         app.MapMetrics();
         app.MapHub<ProgressHub>(ProgressHub.Path);
         app.MapScriptLibraries();

@@ -6,7 +6,14 @@ using LeakHunter.Crawler.Urls;
 namespace LeakHunter.Crawler.Extraction;
 
 /// <summary>What a page offers the crawler: pictures to check, links to follow, the next page of a listing.</summary>
-public sealed record ExtractedPage(IReadOnlyList<Uri> ImageUrls, IReadOnlyList<Uri> Links, Uri? NextPage, string? Title);
+public sealed record ExtractedPage(IReadOnlyList<Uri> ImageUrls, IReadOnlyList<Uri> Links, Uri? NextPage, string? Title)
+{
+    /// <summary>
+    /// Pages a thumbnail links to (an &lt;a&gt; wrapping an &lt;img&gt;, not itself an image file): forums
+    /// and galleries show the full-size picture there. Also among <see cref="Links"/>.
+    /// </summary>
+    public IReadOnlyList<Uri> AttachmentPages { get; init; } = [];
+}
 
 /// <summary>
 /// Finds every picture a page shows or points at — img src and srcset, picture sources, lazy-load
@@ -40,6 +47,7 @@ public static partial class PageExtractor
 
         var images = new UrlSet(baseUrl);
         var links = new UrlSet(baseUrl);
+        var attachments = new UrlSet(baseUrl);
         Uri? next = null;
 
         foreach (var meta in document.QuerySelectorAll("meta[property='og:image'], meta[property='og:image:url'], meta[name='twitter:image']"))
@@ -65,7 +73,11 @@ public static partial class PageExtractor
                     var href = element.GetAttribute("href");
                     if (IsRel(element, "next") && UrlNormalizer.Normalize(href ?? "", baseUrl) is { } nextUrl) next ??= nextUrl;
                     if (LooksLikeImage(href)) images.Add(href);
-                    else links.Add(href);
+                    else
+                    {
+                        links.Add(href);
+                        if (element.QuerySelector("img") is not null) attachments.Add(href);
+                    }
                     foreach (var attribute in LazySourceAttributes) images.Add(element.GetAttribute(attribute));
                     break;
                 case "link" when IsRel(element, "next"):
@@ -85,7 +97,7 @@ public static partial class PageExtractor
         }
 
         var title = document.Title?.Trim();
-        return new ExtractedPage(images.Items, links.Items, next, string.IsNullOrEmpty(title) ? null : title);
+        return new ExtractedPage(images.Items, links.Items, next, string.IsNullOrEmpty(title) ? null : title) { AttachmentPages = attachments.Items };
     }
 
     private static bool IsRel(IElement element, string rel) =>

@@ -13,6 +13,10 @@ public enum FetchStatus
     TooManyRedirects,
     /// <summary>A redirect led outside the crawl's scope or robots rules.</summary>
     OutOfScope,
+    /// <summary>A redirect to another site: the caller continues there (that site's robots and politeness apply). <see cref="FetchResult.FinalUrl"/> is the location.</summary>
+    Redirect,
+    /// <summary>Not fetched now: the site asked us to wait (Retry-After), is paused after repeated failures, or its robots.txt is unreachable. Retry at <see cref="FetchResult.RetryAfter"/> from now.</summary>
+    Deferred,
 }
 
 /// <summary>
@@ -31,4 +35,6 @@ public sealed record FetchResult(
     TimeSpan? RetryAfter,
     string? ETag,
     DateTimeOffset? LastModified,
-    string? ContentTypeHeader = null);
+    string? ContentTypeHeader = null,
+    int Redirects = 0,
+    TimeSpan? MaxAge = null);

@@ -8,6 +8,9 @@ using LeakHunter.Index.Storage;
 
 namespace LeakHunter.Crawler.Fetching;
 
+/// <summary>What to do with one redirect.</summary>
+public enum RedirectDecision { Follow, Refuse, HandOff }
+
 /// <summary>
 /// Fetches one URL the way a careful crawler must: redirects followed by hand (each one checked
 /// by the caller for scope and robots, at most <see cref="CrawlerOptions.MaxRedirects"/>),
@@ -35,21 +38,32 @@ public sealed class WebFetcher : IDisposable
         http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    public async Task<FetchResult> FetchAsync(Uri url, long maxBytes, Func<Uri, bool>? allowRedirect,
-        string? etag, DateTimeOffset? lastModified, CancellationToken cancellationToken)
+    public Task<FetchResult> FetchAsync(Uri url, long maxBytes, Func<Uri, bool>? allowRedirect,
+        string? etag, DateTimeOffset? lastModified, CancellationToken cancellationToken) =>
+        FetchAsync(url, maxBytes, allowRedirect is null ? null : next => allowRedirect(next) ? RedirectDecision.Follow : RedirectDecision.Refuse,
+            etag, lastModified, 0, cancellationToken);
+
+    /// <summary>
+    /// Fetches <paramref name="url"/>. Each redirect is put to <paramref name="redirectPolicy"/>: followed here,
+    /// refused (<see cref="FetchStatus.OutOfScope"/>) or handed back to the caller (<see cref="FetchStatus.Redirect"/>,
+    /// e.g. when it leads to another host whose politeness another grain owns). <paramref name="redirectsSoFar"/>
+    /// counts hops already taken by earlier calls, so a chain across hosts is capped as a whole.
+    /// </summary>
+    public async Task<FetchResult> FetchAsync(Uri url, long maxBytes, Func<Uri, RedirectDecision>? redirectPolicy,
+        string? etag, DateTimeOffset? lastModified, int redirectsSoFar, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.RequestTimeout);
         var current = url;
         try
         {
-            for (var redirects = 0; ; redirects++)
+            for (var redirects = redirectsSoFar; ; redirects++)
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, current);
                 request.Headers.UserAgent.ParseAdd(options.UserAgent);
                 request.Headers.AcceptEncoding.ParseAdd("gzip, deflate, br");
-                if (redirects == 0 && etag is not null) request.Headers.TryAddWithoutValidation("If-None-Match", etag);
-                if (redirects == 0 && lastModified is { } since) request.Headers.IfModifiedSince = since;
+                if (current == url && etag is not null) request.Headers.TryAddWithoutValidation("If-None-Match", etag);
+                if (current == url && lastModified is { } since) request.Headers.IfModifiedSince = since;
 
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 var status = (int)response.StatusCode;
@@ -59,8 +73,13 @@ public sealed class WebFetcher : IDisposable
                     if (next is null) return Failure(url, current, FetchStatus.HttpError, status, $"redirect to an unusable location '{location}'");
                     if (redirects + 1 > options.MaxRedirects)
                         return Failure(url, current, FetchStatus.TooManyRedirects, status, $"more than {options.MaxRedirects} redirects");
-                    if (allowRedirect is not null && !allowRedirect(next))
-                        return Failure(url, next, FetchStatus.OutOfScope, status, $"redirect to {next} is out of scope or disallowed");
+                    switch (redirectPolicy?.Invoke(next) ?? RedirectDecision.Follow)
+                    {
+                        case RedirectDecision.Refuse:
+                            return Failure(url, next, FetchStatus.OutOfScope, status, $"redirect to {next} is out of scope or disallowed");
+                        case RedirectDecision.HandOff:
+                            return Failure(url, next, FetchStatus.Redirect, status, null) with { Redirects = redirects + 1 };
+                    }
                     current = next;
                     continue;
                 }
@@ -68,6 +87,7 @@ public sealed class WebFetcher : IDisposable
                 var newEtag = response.Headers.ETag?.ToString();
                 var newLastModified = response.Content.Headers.LastModified;
                 var contentType = response.Content.Headers.ContentType?.ToString();
+                var maxAge = response.Headers.CacheControl?.MaxAge;
                 if (response.StatusCode == HttpStatusCode.NotModified)
                     return new(url, current, FetchStatus.NotModified, status, null, null, null, retryAfter, newEtag ?? etag, newLastModified ?? lastModified, contentType);
                 if (!response.IsSuccessStatusCode)
@@ -78,7 +98,7 @@ public sealed class WebFetcher : IDisposable
                 var body = await ReadCappedAsync(response, maxBytes, timeout.Token);
                 if (body is null) return Failure(url, current, FetchStatus.TooLarge, status, $"larger than {maxBytes} bytes");
                 return new(url, current, FetchStatus.Ok, status, Sniff(body, response.Content.Headers.ContentType), body, null,
-                    retryAfter, newEtag, newLastModified, contentType);
+                    retryAfter, newEtag, newLastModified, contentType, redirects, maxAge);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -103,7 +123,7 @@ public sealed class WebFetcher : IDisposable
         }
     }
 
-    private static FetchResult Failure(Uri requested, Uri final, FetchStatus status, int code, string error) =>
+    private static FetchResult Failure(Uri requested, Uri final, FetchStatus status, int code, string? error) =>
         new(requested, final, status, code, null, null, error, null, null, null);
 
     /// <summary>Reads the body, decompressing it if needed; null if it exceeds the cap.</summary>

@@ -13,6 +13,17 @@ public interface ICrawlTargetGrain : IGrainWithStringKey
 
     [AlwaysInterleave]
     Task<TargetProgress?> GetProgressAsync();
+
+    /// <summary>
+    /// A running job asks which of a page's images it should fetch: those not yet dealt with in this
+    /// round nor claimed by another job, with the validators of the copy fetched in an earlier round.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<IReadOnlyList<ImageClaim>> ClaimImagesAsync(string jobId, IReadOnlyList<string> imageUrls);
+
+    /// <summary>A running job asks which fetched contents (SHA-256) are new to this target and so must be matched.</summary>
+    [AlwaysInterleave]
+    Task<IReadOnlyList<string>> ClaimHashesAsync(string jobId, IReadOnlyList<string> sha256s);
 }
 
 /// <summary>The ids of a workspace's targets, newest last. Key: workspace name.</summary>

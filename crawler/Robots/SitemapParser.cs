@@ -3,14 +3,22 @@ using System.Xml;
 
 namespace LeakHunter.Crawler.Robots;
 
+/// <summary>A sitemap file read: page URLs (urlset) or the URLs of further sitemaps (sitemapindex).</summary>
+public sealed record SitemapDocument(bool IsIndex, IReadOnlyList<Uri> Urls);
+
 /// <summary>Reads the URLs of a sitemap (urlset) or sitemap index, plain or gzipped, with caps against bombs.</summary>
 public static class SitemapParser
 {
     public const int MaxDecompressedBytes = 50 * 1024 * 1024;
     public const int MaxUrls = 50_000;
 
-    public static IReadOnlyList<Uri> Parse(byte[] body)
+    public static IReadOnlyList<Uri> Parse(byte[] body) => Read(body).Urls;
+
+    /// <summary>Reads a sitemap and tells an index (its root is &lt;sitemapindex&gt;) from a list of pages.</summary>
+    public static SitemapDocument Read(byte[] body)
     {
+        var isIndex = false;
+        var sawRoot = false;
         Stream stream = new MemoryStream(body);
         if (body.Length >= 2 && body[0] == 0x1F && body[1] == 0x8B)
             stream = new CappedReadStream(new GZipStream(stream, CompressionMode.Decompress), MaxDecompressedBytes);
@@ -21,6 +29,11 @@ public static class SitemapParser
             using var reader = XmlReader.Create(stream, settings);
             while (reader.Read() && urls.Count < MaxUrls)
             {
+                if (!sawRoot && reader.NodeType == XmlNodeType.Element)
+                {
+                    sawRoot = true;
+                    isIndex = reader.LocalName == "sitemapindex";
+                }
                 if (reader.NodeType == XmlNodeType.Element && reader.LocalName == "loc"
                     && Uri.TryCreate(reader.ReadElementContentAsString().Trim(), UriKind.Absolute, out var url)
                     && url.Scheme is "http" or "https")
@@ -31,7 +44,7 @@ public static class SitemapParser
         {
             // A broken sitemap yields what was read before the damage.
         }
-        return urls;
+        return new SitemapDocument(isIndex, urls);
     }
 }
 

@@ -8,24 +8,28 @@ using Microsoft.AspNetCore.Routing;
 namespace LeakHunter.Dashboard.Api;
 
 /// <summary>The body of <c>POST /api/targets</c>.</summary>
-public sealed record CreateTargetRequest(string? Url, string? Scope, int? MaxDepth, int? MaxPages, string[]? Urls);
+public sealed record CreateTargetRequest(string? Url, string? Scope, int? MaxDepth, int? MaxPages, string[]? Urls, double? RevisitMinutes = null);
 
 /// <summary>A target and its progress, as the API returns it.</summary>
 public sealed record TargetView(
     string Id, string Url, string Scope, int MaxDepth, int MaxPages, IReadOnlyList<string> Urls,
     string State, int PagesFetched, int ImagesSeen, int Matches, int Errors, string? LastError,
-    DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
+    DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt,
+    double RevisitMinutes, int Round, DateTimeOffset? NextRevisitAt, int Frontier, int PagesInFlight,
+    IReadOnlyDictionary<string, int> PagesBySilo)
 {
     public static TargetView From(TargetProgress p) => new(p.Id, p.Spec.Url.AbsoluteUri,
         p.Spec.Scope.ToString().ToLowerInvariant(), p.Spec.MaxDepth, p.Spec.MaxPages,
         p.Spec.Urls.Select(u => u.AbsoluteUri).ToList(), p.State, p.PagesFetched, p.ImagesSeen, p.Matches,
-        p.Errors, p.LastError, p.CreatedAt, p.FinishedAt);
+        p.Errors, p.LastError, p.CreatedAt, p.FinishedAt,
+        p.Spec.RevisitMinutes, p.Round, p.NextRevisitAt, p.Frontier, p.PagesInFlight, p.PagesBySilo ?? new Dictionary<string, int>());
 }
 
 public static class TargetsApi
 {
     public const int MaxDepthLimit = 20;
     public const int MaxPagesLimit = 1_000_000;
+    public const double MaxRevisitMinutes = 60 * 24 * 365;
 
     public static IEndpointRouteBuilder MapTargetsApi(this IEndpointRouteBuilder app)
     {
@@ -37,7 +41,7 @@ public static class TargetsApi
             if (Validate(body) is { } error) return ApiResults.BadRequest(error);
             var scope = ParseScope(body.Scope ?? "host")!.Value;
             var spec = new TargetSpec(UrlNormalizer.Normalize(body.Url!)!, scope, body.MaxDepth ?? 2, body.MaxPages ?? 100,
-                (body.Urls ?? []).Select(u => UrlNormalizer.Normalize(u)!).ToList(), http.WorkspaceId());
+                (body.Urls ?? []).Select(u => UrlNormalizer.Normalize(u)!).ToList(), http.WorkspaceId(), body.RevisitMinutes ?? 0);
             var id = Guid.NewGuid().ToString("N")[..16];
             await grains.GetGrain<ICrawlTargetGrain>(id).StartAsync(spec);
             return Results.Ok(new { id });
@@ -78,6 +82,8 @@ public static class TargetsApi
             return $"'scope' must be one of host, domain, urls, not '{body.Scope}'";
         if (body.MaxDepth is < 0 or > MaxDepthLimit) return $"'maxDepth' must be between 0 and {MaxDepthLimit}";
         if (body.MaxPages is < 1 or > MaxPagesLimit) return $"'maxPages' must be between 1 and {MaxPagesLimit}";
+        if (body.RevisitMinutes is { } revisit && (double.IsNaN(revisit) || revisit < 0 || revisit > MaxRevisitMinutes))
+            return $"'revisitMinutes' must be between 0 (no revisits) and {MaxRevisitMinutes}";
         if (ParseScope(body.Scope ?? "host") == CrawlScopeKind.Urls && (body.Urls is null || body.Urls.Length == 0)) return "scope 'urls' needs a non-empty 'urls' list";
         foreach (var url in body.Urls ?? [])
             if (UrlNormalizer.Normalize(url) is null) return $"'urls' holds '{url}', which is not an absolute http or https URL";

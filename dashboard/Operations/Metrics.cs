@@ -3,6 +3,7 @@ using System.Text;
 using LeakHunter.Crawler.Alerts;
 using LeakHunter.Crawler.Grains;
 using LeakHunter.Dashboard.Accounts;
+using LeakHunter.Dashboard.Api;
 using LeakHunter.Index.Originals;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -87,14 +88,25 @@ public static class Metrics
         var silos = new Family("leakhunter_silo_activations", "gauge", "Grain activations per active silo.");
         var cpu = new Family("leakhunter_silo_cpu_percent", "gauge", "CPU use per active silo.");
         var memory = new Family("leakhunter_silo_memory_bytes", "gauge", "Memory use per active silo.");
-        foreach (var silo in await ClusterView.SilosAsync(grains))
+        foreach (var load in (await SiloLoads.ReadAsync(grains)).Values)
         {
-            var label = $"silo=\"{Escape(silo.Address)}\"";
-            silos.Add(label, silo.Activations);
-            if (silo.CpuPercent is { } c) cpu.Add(label, c);
-            if (silo.MemoryBytes is { } m) memory.Add(label, m);
+            var label = $"silo=\"{Escape(load.Silo)}\"";
+            silos.Add(label, load.Activations);
+            if (load.CpuPercent is { } c) cpu.Add(label, c);
+            if (load.MemoryBytes is { } m) memory.Add(label, m);
         }
-        families.AddRange([silos, cpu, memory]);
+        var work = await ClusterApi.GetViewAsync(grains, workspaces.FirstOrDefault() ?? "");
+        var pages = new Family("leakhunter_silo_pages_fetched_total", "counter", "Pages each silo fetched (all workspaces).");
+        var imagesFetched = new Family("leakhunter_silo_images_fetched_total", "counter", "Images each silo fetched (all workspaces).");
+        var imagesMatched = new Family("leakhunter_silo_images_matched_total", "counter", "Images each silo matched (all workspaces).");
+        foreach (var silo in work.Silos)
+        {
+            var label = $"silo=\"{Escape(silo.Silo)}\",status=\"{silo.Status}\"";
+            pages.Add(label, silo.PagesFetched);
+            imagesFetched.Add(label, silo.ImagesFetched);
+            imagesMatched.Add(label, silo.ImagesMatched);
+        }
+        families.AddRange([silos, cpu, memory, pages, imagesFetched, imagesMatched]);
 
         var text = new StringBuilder();
         foreach (var family in families) family.WriteTo(text);

@@ -1,4 +1,6 @@
 using System.Globalization;
+using LeakHunter.Dashboard.Accounts;
+using LeakHunter.Dashboard.Api;
 using LeakHunter.Dashboard.Operations;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -16,21 +18,29 @@ public static class OperationsPages
 
         app.MapGet("/cluster", async (HttpContext context, IGrainFactory grains) =>
         {
-            var silos = await ClusterView.SilosAsync(grains);
-            var rows = string.Concat(silos.Select(s => $"""
-                <tr class="silo"><td><code>{E(s.Address)}</code></td><td>{E(s.Name)}</td><td>{E(s.Host)}</td><td>{E(s.Status)}</td>
-                <td>{s.StartedAt.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC</td>
-                <td>{s.Activations}</td><td>{(s.CpuPercent is { } c ? c.ToString("0.0", CultureInfo.InvariantCulture) + " %" : "–")}</td>
-                <td>{(s.MemoryBytes is { } m ? (m / 1048576.0).ToString("0", CultureInfo.InvariantCulture) + " MiB" : "–")}</td>
-                <td>{s.ReceivedMessages}</td><td>{s.SentMessages}</td></tr>
-                """));
+            var view = await ClusterApi.GetViewAsync(grains, context.WorkspaceId());
+            var loads = await SiloLoads.ReadAsync(grains);
+            var rows = string.Concat(view.Silos.Select(s =>
+            {
+                var load = loads.GetValueOrDefault(s.Silo);
+                return $"""
+                    <tr class="silo"><td><code>{E(s.Endpoint)}</code></td><td>{E(s.Name)}</td><td class="status">{E(s.Status)}</td>
+                    <td>{(s.StartedAt is { } at ? at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC" : "")}</td>
+                    <td class="pages">{s.PagesFetched}</td><td>{s.ImagesFetched}</td><td>{s.ImagesMatched}</td><td>{s.OriginalsKnown}</td>
+                    <td>{(load?.CpuPercent is { } c ? c.ToString("0.0", CultureInfo.InvariantCulture) + " %" : "–")}</td>
+                    <td>{(load?.MemoryBytes is { } m ? (m / 1048576.0).ToString("0", CultureInfo.InvariantCulture) + " MiB" : "–")}</td>
+                    <td>{(load is null ? "–" : load.Activations.ToString(CultureInfo.InvariantCulture))}</td></tr>
+                    """;
+            }));
             return Page(context, "Cluster", $"""
                 <section>
                   <h1>Cluster</h1>
-                  <p>{silos.Count} active silo{(silos.Count == 1 ? "" : "s")}. A cluster grows by starting another silo against the same Redis.</p>
-                  <table><thead><tr><th>Silo</th><th>Name</th><th>Host</th><th>Status</th><th>Started</th><th>Activations</th><th>CPU</th><th>Memory</th><th>Messages in</th><th>Messages out</th></tr></thead>
+                  <p>{view.ActiveSilos} active silo{(view.ActiveSilos == 1 ? "" : "s")}; {view.PagesFetched} pages and {view.ImagesFetched} images fetched,
+                  {view.ImagesMatched} images matched. A cluster grows by starting another silo against the same Redis.</p>
+                  <table><thead><tr><th>Silo</th><th>Name</th><th>Status</th><th>Started</th><th>Pages</th><th>Images fetched</th><th>Images matched</th>
+                  <th>Originals known</th><th>CPU</th><th>Memory</th><th>Activations</th></tr></thead>
                   <tbody id="silo-list">{rows}</tbody></table>
-                  <p class="muted">Figures for Prometheus: <a href="/metrics">/metrics</a>.</p>
+                  <p class="muted">Work is reported by each silo every few seconds. Figures for Prometheus: <a href="/metrics">/metrics</a>; JSON: <a href="/api/cluster">/api/cluster</a>.</p>
                 </section>
                 """);
         }).ExcludeFromDescription();

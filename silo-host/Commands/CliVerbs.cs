@@ -22,6 +22,7 @@ public static class CliVerbs
             ["hash"] = HashCommand.RunAsync,
             ["match"] = MatchCommand.RunAsync,
             ["bench match"] = BenchMatchCommand.RunAsync,
+            ["bench crawl"] = BenchCrawlCommand.RunAsync,
         };
 
     /// <summary>Finds the longest verb (two words, then one) at the start of args.</summary>

@@ -88,6 +88,8 @@ public static class NodeHost
                 {
                     silo.UseLocalhostClustering(siloPort, gatewayPort);
                     silo.Services.AddGrainStorage(StorageNames.State, (_, _) => new FileGrainStorage(Path.Combine(dataDirectory, "grains")));
+                    // Crawls keep themselves alive and schedule revisits with reminders; a restart re-registers them (ResumeUnfinishedWork).
+                    silo.UseInMemoryReminderService();
                 }
                 else
                 {
@@ -98,6 +100,9 @@ public static class NodeHost
                     silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ClusterId, ClusterId));
                     silo.ConfigureEndpoints(AdvertisedAddress(configuration), siloPort, gatewayPort, listenOnAnyHostAddress: true);
                 }
+                // Tunable from configuration (tests shorten failure detection and reminder periods).
+                silo.Configure<ReminderOptions>(configuration.GetSection("Cluster:Reminders"));
+                silo.Configure<ClusterMembershipOptions>(configuration.GetSection("Cluster:Membership"));
                 // A site grain may hold a request while it waits for its turn: allow for politeness delays.
                 silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(5));
                 silo.AddStartupTask(ResumeUnfinishedWork.RunAsync);

@@ -152,4 +152,17 @@ public sealed class WebFetcherTests : IAsyncLifetime
         Assert.Equal("image/png", (await FetchAsync("/disguised")).MediaType);
         Assert.NotEqual("image/png", (await FetchAsync("/fake-image")).MediaType);
     }
+
+    [Fact]
+    public async Task A_redirect_to_another_site_is_handed_back_and_a_chain_is_capped_as_a_whole()
+    {
+        using var fetcher = Fetcher();
+        var handed = await fetcher.FetchAsync(new Uri(baseUrl, "/away"), 100_000, _ => RedirectDecision.HandOff, null, null, 0, CancellationToken.None);
+        Assert.Equal(FetchStatus.Redirect, handed.Status);
+        Assert.Equal("elsewhere.example", handed.FinalUrl.Host);
+        Assert.Equal(1, handed.Redirects);
+        // Four hops taken elsewhere leave room for one here: /hop/1 needs one, /hop/2 two.
+        Assert.Equal(FetchStatus.Ok, (await fetcher.FetchAsync(new Uri(baseUrl, "/hop/1"), 100_000, null, null, null, 4, CancellationToken.None)).Status);
+        Assert.Equal(FetchStatus.TooManyRedirects, (await fetcher.FetchAsync(new Uri(baseUrl, "/hop/2"), 100_000, null, null, null, 4, CancellationToken.None)).Status);
+    }
 }
