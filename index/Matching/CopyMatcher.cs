@@ -33,7 +33,13 @@ public sealed class CopyMatcher : IDisposable
     internal const int QueryLongSide = 640;
     internal const int QueryMinLongSide = 480;
     internal const int OriginalFeatures = 1000;
-    internal const int QueryFeatures = 800;
+    /// <summary>
+    /// Features detected on a query, all of them spread evenly over a 4x4 grid: a sticker, caption or
+    /// frame pasted on a copy is often its most detailed part and would otherwise take the budget
+    /// that the visible rest of the original needs.
+    /// </summary>
+    internal const int QueryFeatures = 1500;
+    internal const double QueryCellShare = 1.0;
     /// <summary>FAST threshold: low, because equalised soft gradients (wallpapers) have weak corners.</summary>
     internal const int FastThreshold = 7;
 

@@ -32,8 +32,8 @@ internal sealed class QueryView : IDisposable
         using var gray = CopyMatcher.FeatureGray(norm);
         using var mirrorGray = new Mat();
         Cv2.Flip(gray, mirrorGray, FlipMode.Y);
-        var f = FeatureSet.Detect(gray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold);
-        var fm = FeatureSet.Detect(mirrorGray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold);
+        var f = FeatureSet.Detect(gray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold, CopyMatcher.QueryCellShare);
+        var fm = FeatureSet.Detect(mirrorGray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold, CopyMatcher.QueryCellShare);
         var pdq = Hashing.Pdq.Compute(gray).Hash;
         var pdqM = Hashing.Pdq.Compute(mirrorGray).Hash;
         return new QueryView(norm.Width, norm.Height, (double)decoded.FullWidth / norm.Width, f, fm, pdq, pdqM);
