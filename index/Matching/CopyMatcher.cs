@@ -14,7 +14,9 @@ namespace LeakHunter.Index.Matching;
 /// multi-index hash of every original's descriptors; PDQ of the query and its mirror against
 /// each original's whole picture and sub-windows at three scales.</item>
 /// <item>Verification: ratio-tested descriptor matches, RANSAC homography, plausibility checks
-/// (orientation-preserving, bounded scale, stretch and perspective), distinct inliers counted.</item>
+/// (orientation-preserving, bounded scale, stretch and perspective), distinct inliers counted, and
+/// the inliers must spread over the region of the original the query shows (see
+/// <see cref="Verifier.Spread"/>): a logo or caption that different photos share is no copy.</item>
 /// <item>Decision: the distinct-inlier count is turned into a false-match probability by
 /// <see cref="MatchCalibration"/>; a match is reported when it is at most
 /// <see cref="MatcherOptions.TargetFalseMatchRate"/>. Hashes alone never decide, so flat, tiny
@@ -31,7 +33,13 @@ public sealed class CopyMatcher : IDisposable
     internal const int QueryLongSide = 640;
     internal const int QueryMinLongSide = 480;
     internal const int OriginalFeatures = 1000;
-    internal const int QueryFeatures = 800;
+    /// <summary>
+    /// Features detected on a query, all of them spread evenly over a 4x4 grid: a sticker, caption or
+    /// frame pasted on a copy is often its most detailed part and would otherwise take the budget
+    /// that the visible rest of the original needs.
+    /// </summary>
+    internal const int QueryFeatures = 1500;
+    internal const double QueryCellShare = 1.0;
     /// <summary>FAST threshold: low, because equalised soft gradients (wallpapers) have weak corners.</summary>
     internal const int FastThreshold = 7;
 
@@ -193,8 +201,8 @@ public sealed class CopyMatcher : IDisposable
         }
         finally { _lock.ExitReadLock(); }
 
-        Verification? best = null;
-        OriginalEntry? bestEntry = null;
+        Verification? best = null, bestUnspread = null;
+        OriginalEntry? bestEntry = null, bestUnspreadEntry = null;
         int verified = 0;
         var seen = new HashSet<(string, bool)>();
         foreach (var (entry, mirror, _) in candidates.OrderByDescending(c => c.Rank))
@@ -205,6 +213,14 @@ public sealed class CopyMatcher : IDisposable
                 continue;
             verified++;
             var v = Verifier.Verify(mirror ? query.MirrorFeatures : query.Features, query.Width, query.Height, entry);
+            if (v is not null && !v.Spread)
+            {
+                // evidence concentrated on a small part of the original (a shared logo or caption):
+                // kept for diagnostics only
+                if (bestUnspread is null || v.DistinctInliers > bestUnspread.DistinctInliers)
+                    (bestUnspread, bestUnspreadEntry) = (v, entry);
+                continue;
+            }
             if (v is not null && (best is null || v.DistinctInliers > best.DistinctInliers))
             {
                 best = v with { Mirror = mirror };
@@ -215,13 +231,15 @@ public sealed class CopyMatcher : IDisposable
         }
 
         if (best is null || bestEntry is null)
-            return new MatchDiagnostics(null, null, 0, verified);
+            return bestUnspread is null
+                ? new MatchDiagnostics(null, null, 0, verified)
+                : new MatchDiagnostics(null, bestUnspreadEntry!.Id, bestUnspread.DistinctInliers, verified, bestUnspread.Coverage, bestUnspread.Cells);
         if (best.DistinctInliers < InlierThreshold)
-            return new MatchDiagnostics(null, bestEntry.Id, best.DistinctInliers, verified);
+            return new MatchDiagnostics(null, bestEntry.Id, best.DistinctInliers, verified, best.Coverage, best.Cells);
 
         var (transform, homography) = Verifier.Describe(best, query, decoded, bestEntry);
         double score = _calibration.Score(best.DistinctInliers, _options.TargetFalseMatchRate);
-        return new MatchDiagnostics(new MatchResult(bestEntry.Id, score, transform, homography, sha), bestEntry.Id, best.DistinctInliers, verified);
+        return new MatchDiagnostics(new MatchResult(bestEntry.Id, score, transform, homography, sha), bestEntry.Id, best.DistinctInliers, verified, best.Coverage, best.Cells);
     }
 
     private void CollectCandidates(QueryView query, List<(OriginalEntry, bool, double)> candidates)
@@ -430,5 +448,9 @@ public sealed class CopyMatcher : IDisposable
     }
 }
 
-/// <summary>The outcome of a match with the best evidence found (for benchmarks and calibration).</summary>
-public sealed record MatchDiagnostics(MatchResult? Match, string? BestCandidate, int DistinctInliers, int Verifications);
+/// <summary>
+/// The outcome of a match with the best evidence found (for benchmarks and calibration). Coverage and
+/// Cells describe how the best evidence's inliers spread over the original (share of its detail in
+/// supported cells of a 4x4 grid over the region the query shows, and the number of such cells).
+/// </summary>
+public sealed record MatchDiagnostics(MatchResult? Match, string? BestCandidate, int DistinctInliers, int Verifications, double Coverage = 0, int Cells = 0);

@@ -25,7 +25,7 @@ internal sealed class FeatureSet
     /// Detects ORB features on a gray picture. Detection runs per tile of a 4x4 grid with a share of
     /// the budget each, so that every part of the picture (and hence any crop of it) keeps features.
     /// </summary>
-    public static FeatureSet Detect(Mat gray, int maxFeatures, int fastThreshold = 12)
+    public static FeatureSet Detect(Mat gray, int maxFeatures, int fastThreshold = 12, double cellShare = 0.5)
     {
         using var orb = ORB.Create(maxFeatures * 2, 1.2f, 8, 31, 0, 2, ORBScoreType.Harris, 31, fastThreshold);
         var keypoints = orb.Detect(gray);
@@ -33,7 +33,7 @@ internal sealed class FeatureSet
             return Empty;
         // Keep the strongest per cell of a 4x4 grid, then fill with the globally strongest.
         const int grid = 4;
-        int perCell = Math.Max(1, maxFeatures / (grid * grid) / 2);
+        int perCell = Math.Max(1, (int)(maxFeatures * cellShare / (grid * grid)));
         var chosen = new HashSet<int>();
         var indexed = keypoints.Select((k, i) => (k, i)).ToArray();
         var byCell = new List<(KeyPoint k, int i)>[grid * grid];

@@ -9,8 +9,14 @@ namespace LeakHunter.Index.Matching;
 /// (fitted on impostor pairs of /work/shared/train against the dev originals: unrelated pictures,
 /// their crops, mirrors and recompressions, and the dev distractors: 623 impostor queries of about 12
 /// verified comparisons each; the best impostor reached 11 distinct inliers, and the per-query tail
-/// falls by about e per inlier above 8). The decision threshold is the smallest n whose tail
-/// probability is at most the target false-match rate: 17 distinct inliers at the default 1e-6.
+/// falls by about e per inlier above 8). Re-checked after queries got 1500 features spread evenly
+/// over a 4x4 grid and verification required spread inliers: the 506 pictures of /work/shared/train
+/// as queries against the 50 dev originals (about 6 verified comparisons each) now reach up to 15
+/// distinct inliers (10 queries reach 10 or more, 2 reach 13 or more), about 4 more than before, so
+/// the offset moved from 2.5 to 5.5. Three train pictures are left out of that tail because they are
+/// variants of the same artwork as dev originals (f354 and f420 of o033, f444 of o045: 36 to 138
+/// inliers), i.e. true derivatives, not impostors. The decision threshold is the smallest n whose
+/// tail probability is at most the target false-match rate: 20 distinct inliers at the default 1e-6.
 /// </para>
 /// <para>
 /// Score: s = log10(1/p) / (2 log10(1/target)), clamped to [0, 1]; so s = 0.5 exactly at the
@@ -20,7 +26,7 @@ namespace LeakHunter.Index.Matching;
 public sealed class MatchCalibration
 {
     /// <summary>Fitted on impostor comparisons (see the class remarks).</summary>
-    public static MatchCalibration Default { get; } = new(offset: 2.5, slope: 1.0);
+    public static MatchCalibration Default { get; } = new(offset: 5.5, slope: 1.0);
 
     public MatchCalibration(double offset, double slope)
     {

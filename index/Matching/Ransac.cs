@@ -69,6 +69,27 @@ internal static class Ransac
             mask = mask2;
             inl = inl2;
         }
+        // Final geometry from the tightest inliers only (weak corners are located less precisely);
+        // the inlier set stays the one scored at the full threshold.
+        var tight = Score(h, src, dst, thr2 / 4, out int nTight);
+        if (nTight >= 8)
+        {
+            var s = new List<Point2f>(nTight);
+            var d = new List<Point2f>(nTight);
+            for (int p = 0; p < n; p++)
+                if (tight[p]) { s.Add(src[p]); d.Add(dst[p]); }
+            using var hm = Cv2.FindHomography(InputArray.Create(s), InputArray.Create(d), 0);
+            if (!hm.Empty())
+            {
+                var h3 = new double[9];
+                for (int r = 0; r < 3; r++)
+                    for (int c = 0; c < 3; c++)
+                        h3[r * 3 + c] = hm.At<double>(r, c);
+                var mask3 = Score(h3, src, dst, thr2, out int inl3);
+                if (inl3 * 10 >= inl * 9)
+                    return (h3, mask3);
+            }
+        }
         return (h, mask);
     }
 

@@ -32,8 +32,8 @@ internal sealed class QueryView : IDisposable
         using var gray = CopyMatcher.FeatureGray(norm);
         using var mirrorGray = new Mat();
         Cv2.Flip(gray, mirrorGray, FlipMode.Y);
-        var f = FeatureSet.Detect(gray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold);
-        var fm = FeatureSet.Detect(mirrorGray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold);
+        var f = FeatureSet.Detect(gray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold, CopyMatcher.QueryCellShare);
+        var fm = FeatureSet.Detect(mirrorGray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold, CopyMatcher.QueryCellShare);
         var pdq = Hashing.Pdq.Compute(gray).Hash;
         var pdqM = Hashing.Pdq.Compute(mirrorGray).Hash;
         return new QueryView(norm.Width, norm.Height, (double)decoded.FullWidth / norm.Width, f, fm, pdq, pdqM);
@@ -45,11 +45,16 @@ internal sealed class QueryView : IDisposable
 }
 
 /// <summary>Geometric evidence that a query shows (part of) an original.</summary>
-internal sealed record Verification(double[] Homography, int Inliers, int DistinctInliers, bool Mirror);
+/// <remarks>Coverage and Cells: see <see cref="Verifier.Spread"/>; Spread: whether they pass <see cref="Verifier.MinCoverage"/>.</remarks>
+internal sealed record Verification(double[] Homography, int Inliers, int DistinctInliers, bool Mirror, double Coverage, int Cells)
+{
+    public bool Spread => Coverage >= Verifier.MinCoverage;
+}
 
 /// <summary>Descriptor matching, RANSAC homography and plausibility checks.</summary>
 internal static class Verifier
 {
+
     private const int MaxDescriptorDistance = 64;
     private const float Ratio = 0.9f;
     /// <summary>A match this close is kept even when the picture repeats the pattern elsewhere.</summary>
@@ -99,7 +104,11 @@ internal static class Verifier
             distinctO.Add(((int)(dst[i].X / 4), (int)(dst[i].Y / 4)));
         }
         int distinct = Math.Min(distinctQ.Count, distinctO.Count);
-        return new Verification(hv, inliers, distinct, false);
+        var pts = new List<Point2f>(inliers);
+        for (int i = 0; i < mask.Length; i++)
+            if (mask[i]) pts.Add(dst[i]);
+        var (coverage, cells) = Spread(hv, qW, qH, o, pts);
+        return new Verification(hv, inliers, distinct, false, coverage, cells);
     }
 
     /// <summary>
@@ -138,6 +147,21 @@ internal static class Verifier
         }
         if (wMin <= 0 || wMax / wMin > 1.6)
             return false;
+        // the same bounds hold locally everywhere on the query, not only at its origin: a
+        // homography fitted to points on a line (a caption) can squash the rest of the picture
+        foreach (var (x, y) in new[] { (0.0, 0.0), (qW, 0.0), (qW, (double)qH), (0.0, qH), (qW / 2.0, qH / 2.0) })
+        {
+            double w = n[6] * x + n[7] * y + 1;
+            double u = (n[0] * x + n[1] * y + n[2]) / w, v = (n[3] * x + n[4] * y + n[5]) / w;
+            double ja = (n[0] - u * n[6]) / w, jb = (n[1] - u * n[7]) / w, jc = (n[3] - v * n[6]) / w, jd = (n[4] - v * n[7]) / w;
+            double jdet = ja * jd - jb * jc;
+            if (jdet <= 0 || Math.Sqrt(jdet) < 1.0 / 16 || Math.Sqrt(jdet) > 16)
+                return false;
+            double je = ja * ja + jb * jb + jc * jc + jd * jd;
+            double jf = Math.Sqrt(Math.Max(0, je * je - 4 * jdet * jdet));
+            if (je - jf <= 0 || Math.Sqrt((je + jf) / (je - jf)) > 3.0)
+                return false;
+        }
         // the query must overlap the original substantially
         var corners = new[] { (0.0, 0.0), (qW, 0.0), (qW, (double)qH), (0.0, qH) }.Select(p => Apply(n, p.Item1, p.Item2)).ToArray();
         double minX = corners.Min(p => p.X), maxX = corners.Max(p => p.X), minY = corners.Min(p => p.Y), maxY = corners.Max(p => p.Y);
@@ -146,6 +170,128 @@ internal static class Verifier
             return false;
         return ix * iy >= 0.02 * oW * oH;
     }
+
+    /// <summary>
+    /// How widely the inliers spread over the region of the original the query shows (in the
+    /// original's frame): a <see cref="SpreadGrid"/> grid is laid over the region's bounding box, a cell
+    /// is supported when it holds at least <see cref="MinPerCell"/> distinct inliers, and the coverage
+    /// is the share of the original's features inside the region that lie in supported cells (so
+    /// detail-free parts of the original, where no copy can show inliers, weigh little).
+    /// Returns the coverage and the number of supported cells.
+    /// </summary>
+    internal static (double Coverage, int Cells) Spread(double[] h, int qW, int qH, OriginalEntry o, List<Point2f> inliers)
+    {
+        var quad = new[] { (0.0, 0.0), (qW, 0.0), (qW, (double)qH), (0.0, qH) }.Select(p => Apply(h, p.Item1, p.Item2)).ToList();
+        var region = ClipToRect(quad, o.NormWidth, o.NormHeight);
+        if (region.Count < 3 || inliers.Count < 3)
+            return (0, 0);
+        double minX = region.Min(p => p.X), maxX = region.Max(p => p.X), minY = region.Min(p => p.Y), maxY = region.Max(p => p.Y);
+        int grid = SpreadGrid;
+        var occupied = new bool[grid * grid];
+        int Cell(double x, double y)
+        {
+            int cx = Math.Clamp((int)((x - minX) * grid / Math.Max(1e-6, maxX - minX)), 0, grid - 1);
+            int cy = Math.Clamp((int)((y - minY) * grid / Math.Max(1e-6, maxY - minY)), 0, grid - 1);
+            return cy * grid + cx;
+        }
+        int cells = 0;
+        var counts = new int[grid * grid];
+        var seenBins = new HashSet<(int, int)>();
+        foreach (var p in inliers)
+        {
+            if (!seenBins.Add(((int)(p.X / 4), (int)(p.Y / 4))))
+                continue; // distinct inliers only
+            int c = Cell(p.X, p.Y);
+            if (++counts[c] == MinPerCell) { occupied[c] = true; cells++; }
+        }
+        var of = o.Features;
+        int inside = 0, covered = 0;
+        for (int i = 0; i < of.Count; i++)
+        {
+            if (!Inside(region, of.X[i], of.Y[i]))
+                continue;
+            inside++;
+            if (occupied[Cell(of.X[i], of.Y[i])]) covered++;
+        }
+        return (inside == 0 ? 0 : (double)covered / inside, cells);
+    }
+
+    /// <summary>Grid (per side) laid over the region of the original the query shows.</summary>
+    internal const int SpreadGrid = 4;
+    /// <summary>Distinct inliers a cell needs to count as supported: one or two can be a coincidence or one corner seen twice.</summary>
+    internal const int MinPerCell = 3;
+    /// <summary>
+    /// Smallest share of the original's features (inside the region the query shows) that must lie in
+    /// supported cells. A caption or logo that two different photos share covers a small part of a
+    /// photo's detail (well under a third); a copy shows most of it, and even a copy under a large
+    /// sticker shows more than that.
+    /// </summary>
+    internal const double MinCoverage = 0.3;
+
+    private static bool Inside(List<(double X, double Y)> poly, double x, double y)
+    {
+        // convex polygon, either orientation
+        int sign = 0;
+        for (int i = 0; i < poly.Count; i++)
+        {
+            var (x0, y0) = poly[i];
+            var (x1, y1) = poly[(i + 1) % poly.Count];
+            double cr = (x1 - x0) * (y - y0) - (y1 - y0) * (x - x0);
+            int s = cr > 1e-9 ? 1 : cr < -1e-9 ? -1 : 0;
+            if (s == 0) continue;
+            if (sign == 0) sign = s;
+            else if (s != sign) return false;
+        }
+        return true;
+    }
+
+    private static double PolygonArea(IReadOnlyList<(double X, double Y)> poly)
+    {
+        double a = 0;
+        for (int i = 0; i < poly.Count; i++)
+        {
+            var (x0, y0) = poly[i];
+            var (x1, y1) = poly[(i + 1) % poly.Count];
+            a += x0 * y1 - x1 * y0;
+        }
+        return a / 2;
+    }
+
+    /// <summary>Sutherland-Hodgman clip of a convex polygon to [0, w] x [0, h].</summary>
+    private static List<(double X, double Y)> ClipToRect(List<(double X, double Y)> poly, double w, double h)
+    {
+        var edges = new (Func<(double X, double Y), double> Dist, int Axis, double Value)[]
+        {
+            (p => p.X, 0, 0), (p => w - p.X, 0, w), (p => p.Y, 1, 0), (p => h - p.Y, 1, h),
+        };
+        foreach (var (dist, _, _) in edges)
+        {
+            if (poly.Count == 0)
+                break;
+            var output = new List<(double X, double Y)>();
+            for (int i = 0; i < poly.Count; i++)
+            {
+                var cur = poly[i];
+                var prev = poly[(i + poly.Count - 1) % poly.Count];
+                double dc = dist(cur), dp = dist(prev);
+                if (dc >= 0)
+                {
+                    if (dp < 0)
+                        output.Add(Lerp(prev, cur, dp / (dp - dc)));
+                    output.Add(cur);
+                }
+                else if (dp >= 0)
+                {
+                    output.Add(Lerp(prev, cur, dp / (dp - dc)));
+                }
+            }
+            poly = output;
+        }
+        return poly;
+    }
+
+    private static (double X, double Y) Lerp((double X, double Y) a, (double X, double Y) b, double t) =>
+        (a.X + (b.X - a.X) * t, a.Y + (b.Y - a.Y) * t);
 
     internal static (double X, double Y) Apply(double[] h, double x, double y)
     {

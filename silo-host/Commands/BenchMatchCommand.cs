@@ -88,7 +88,7 @@ public static class BenchMatchCommand
             details?.WriteLine(JsonSerializer.Serialize(new
             {
                 query = name, family, expected, match = m?.OriginalId, score = m?.Score, best = d?.BestCandidate,
-                inliers = d?.DistinctInliers, verifications = d?.Verifications, ms = Math.Round(ms, 1), error = err,
+                inliers = d?.DistinctInliers, coverage = d is null ? (double?)null : Math.Round(d.Coverage, 3), cells = d?.Cells, verifications = d?.Verifications, ms = Math.Round(ms, 1), error = err,
             }));
         }
         details?.Dispose();
