@@ -32,18 +32,18 @@ public sealed class ImageMatchGrain(CopyMatcher matcher, IBlobStore blobs, Water
 {
     public async Task<ImageMatchOutcome> MatchAsync(byte[] imageBytes, string workspace)
     {
+        // The matcher holds every workspace's originals; a crawl only ever looks among its own workspace's.
+        var eligible = (await GrainFactory.GetGrain<IOriginalCatalogGrain>(workspace).ListAsync()).Select(o => o.Id).ToHashSet(StringComparer.Ordinal);
         MatchResult? match;
         try
         {
-            match = await Task.Run(() => matcher.Match(imageBytes));
+            match = await Task.Run(() => matcher.Match(imageBytes, eligible.Contains));
         }
         catch (ImageRejectedException e)
         {
             return new ImageMatchOutcome(null, e.Message);
         }
-        // The matcher holds every workspace's originals; a crawl only ever reports its own workspace's.
-        if (match is null || await GrainFactory.GetGrain<IOriginalCatalogGrain>(workspace).GetAsync(match.OriginalId) is null)
-            return new ImageMatchOutcome(null, null);
+        if (match is null) return new ImageMatchOutcome(null, null);
         return new ImageMatchOutcome(match, null, await AttributeAsync(imageBytes, match, workspace));
     }
 

@@ -169,19 +169,24 @@ public sealed class CopyMatcher : IDisposable
         finally { _lock.ExitReadLock(); }
     }
 
-    /// <summary>The best decided match of a query, or null. Throws <see cref="ImageRejectedException"/> for bad input.</summary>
-    public MatchResult? Match(byte[] queryBytes) => Explain(queryBytes).Match;
+    /// <summary>
+    /// The best decided match of a query, or null. Throws <see cref="ImageRejectedException"/> for bad input.
+    /// <paramref name="isEligible"/>, when given, limits the answer to some originals (one workspace's):
+    /// others are never candidates, so they can neither be reported nor hide an eligible match.
+    /// </summary>
+    public MatchResult? Match(byte[] queryBytes, Func<string, bool>? isEligible = null) => Explain(queryBytes, isEligible).Match;
 
     /// <summary>Like <see cref="Match"/>, with the best evidence found even when it did not reach the threshold.</summary>
-    public MatchDiagnostics Explain(byte[] queryBytes)
+    public MatchDiagnostics Explain(byte[] queryBytes, Func<string, bool>? isEligible = null)
     {
+        isEligible ??= _ => true;
         ArgumentNullException.ThrowIfNull(queryBytes);
         ObjectDisposedException.ThrowIf(_disposed, this);
         string sha = Sha256Hex(queryBytes);
         _lock.EnterReadLock();
         try
         {
-            if (_bySha.TryGetValue(sha, out var exactId))
+            if (_bySha.TryGetValue(sha, out var exactId) && isEligible(exactId))
                 return new MatchDiagnostics(new MatchResult(exactId, 1.0, null, null, sha), exactId, int.MaxValue, 0);
         }
         finally { _lock.ExitReadLock(); }
@@ -197,7 +202,7 @@ public sealed class CopyMatcher : IDisposable
         _lock.EnterReadLock();
         try
         {
-            CollectCandidates(query, candidates);
+            CollectCandidates(query, candidates, isEligible);
         }
         finally { _lock.ExitReadLock(); }
 
@@ -242,14 +247,14 @@ public sealed class CopyMatcher : IDisposable
         return new MatchDiagnostics(new MatchResult(bestEntry.Id, score, transform, homography, sha), bestEntry.Id, best.DistinctInliers, verified, best.Coverage, best.Cells);
     }
 
-    private void CollectCandidates(QueryView query, List<(OriginalEntry, bool, double)> candidates)
+    private void CollectCandidates(QueryView query, List<(OriginalEntry, bool, double)> candidates, Func<string, bool> isEligible)
     {
         // Local-feature votes, query as is and mirrored.
         foreach (bool mirror in new[] { false, true })
         {
             var fs = mirror ? query.MirrorFeatures : query.Features;
             var votes = _index.Vote(fs.Descriptors, VoteMaxDistance, 4);
-            foreach (var (slot, v) in votes.OrderByDescending(v => v.Votes).Take(MaxVerifications))
+            foreach (var (slot, v) in votes.Where(v => _bySlot[v.Slot] is { } e && isEligible(e.Id)).OrderByDescending(v => v.Votes).Take(MaxVerifications))
             {
                 var e = _bySlot[slot];
                 if (e is not null)
@@ -258,7 +263,7 @@ public sealed class CopyMatcher : IDisposable
         }
         // Perceptual hashes of the query (and mirror) against whole pictures and sub-windows.
         var ranked = new List<(OriginalEntry, bool, int)>();
-        foreach (var e in _byId.Values)
+        foreach (var e in _byId.Values.Where(e => isEligible(e.Id)))
         {
             int best = int.MaxValue, bestM = int.MaxValue;
             for (int w = 0; w < e.WindowPdq.Length; w++)
