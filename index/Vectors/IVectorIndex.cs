@@ -76,8 +76,11 @@ public sealed class VectorIndexOptions
     /// <summary>Below this many entries the embedded index searches exhaustively (exact).</summary>
     public int ExactThreshold { get; set; } = 20_000;
 
-    /// <summary>Inverted lists probed per query once the embedded index is approximate.</summary>
-    public int Probes { get; set; } = 48;
+    /// <summary>
+    /// Inverted lists probed per query once the embedded index is approximate. 128 of the ~1000 lists
+    /// at a million entries gives recall@10 0.994 at p99 6.4 ms on two cores (48 gave 0.953 at 2.6 ms).
+    /// </summary>
+    public int Probes { get; set; } = 128;
 
     /// <summary>fsync the log on every upsert/delete batch (crash-safe against power loss, not just process death).</summary>
     public bool Fsync { get; set; } = true;

@@ -7,7 +7,7 @@ using LeakHunter.Index.Vectors;
 namespace LeakHunter.SiloHost.Commands;
 
 /// <summary>
-/// <c>leakhunter bench index [--count N]... [--dim 256] [--queries 300] [--probes 48] [--exact-threshold 20000] [--dir DIR]</c>:
+/// <c>leakhunter bench index [--count N]... [--dim 256] [--queries 300] [--probes 128] [--exact-threshold 20000] [--dir DIR]</c>:
 /// builds the embedded vector index and a 256-bit hash index on synthetic data and reports build time,
 /// managed memory per entry, query latency p50/p99 and recall@10 of the approximate search against exact
 /// search, for each count (default 100000 and 1000000). The last line is a JSON array, one object per count.
@@ -28,7 +28,7 @@ public static class BenchIndexCommand
             : [100_000, 1_000_000];
         var dim = CommandArgs.Int(o, "dim", 256, 8, 4096);
         var queries = CommandArgs.Int(o, "queries", 300, 10, 100_000);
-        var probes = CommandArgs.Int(o, "probes", 48, 1, 100_000);
+        var probes = CommandArgs.Int(o, "probes", new VectorIndexOptions().Probes, 1, 100_000);
         var exactThreshold = CommandArgs.Int(o, "exact-threshold", 20_000, 0, int.MaxValue);
         var results = new List<Dictionary<string, object>>();
         foreach (var count in counts)
