@@ -36,7 +36,7 @@ public static class DashboardPage
             <button type="submit">Add target</button>
           </form>
           <div id="target-result" class="error"></div>
-          <table><thead><tr><th>URL</th><th>State</th><th>Pages</th><th>Images</th><th>Matches</th><th>Errors</th></tr></thead>
+          <table><thead><tr><th>URL</th><th>State</th><th>Pages</th><th>Images</th><th>Matches</th><th>Errors</th><th>Pages per silo</th></tr></thead>
           <tbody id="target-list"></tbody></table>
         </section>
         <section id="matches">
@@ -100,7 +100,8 @@ public static class DashboardPage
           $('target-list').innerHTML = p.targets.map(t => `
             <tr data-id="${text(t.id)}"><td>${text(t.url)} <span class="muted">(${text(t.scope)})</span></td>
             <td class="state">${text(t.state)}</td><td class="pages">${t.pagesFetched}</td><td class="images">${t.imagesSeen}</td>
-            <td class="match-count">${t.matches}</td><td title="${text(t.lastError)}">${t.errors}</td></tr>`).join('');
+            <td class="match-count">${t.matches}</td><td title="${text(t.lastError)}">${t.errors}</td>
+            <td class="muted">${Object.entries(t.pagesBySilo || {}).map(([silo, n]) => `${text(silo)}: ${n}`).join('<br>')}</td></tr>`).join('');
           $('match-list').innerHTML = p.matches.map(m => `
             <tr data-id="${text(m.id)}" class="match"><td class="pair">
               <a href="/matches/${encodeURIComponent(m.id)}"><img src="/api/matches/${encodeURIComponent(m.id)}/image" alt="found"></a>
