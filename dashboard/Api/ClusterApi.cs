@@ -38,6 +38,20 @@ public static class ClusterApi
 
     public static async Task<ClusterView> GetViewAsync(IGrainFactory grains, string workspace)
     {
+        var silos = await GetSilosAsync(grains);
+        var targetIds = await grains.GetGrain<ITargetCatalogGrain>(workspace).ListAsync();
+        var progress = await Task.WhenAll(targetIds.Select(id => grains.GetGrain<ICrawlTargetGrain>(id).GetProgressAsync()));
+        var targets = progress.OfType<TargetProgress>().Reverse().Select(p => new TargetShareView(p.Id, p.State, p.Round, p.PagesFetched,
+            p.ImagesFetched, p.State is TargetStates.Running or TargetStates.Queued ? p.Silo : null,
+            p.PagesBySilo ?? new Dictionary<string, int>(), p.ImagesBySilo ?? new Dictionary<string, int>())).ToList();
+
+        return new ClusterView(silos.Count(s => s.Status == "active"), silos.Sum(s => s.PagesFetched), silos.Sum(s => s.ImagesFetched),
+            silos.Sum(s => s.ImagesMatched), silos, targets);
+    }
+
+    /// <summary>Every silo (active, dead, or gone but recently reporting) with the work it reported.</summary>
+    public static async Task<IReadOnlyList<SiloView>> GetSilosAsync(IGrainFactory grains)
+    {
         var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
         var reports = (await grains.GetGrain<IClusterWorkGrain>(0).ListAsync()).ToDictionary(r => r.Silo, StringComparer.Ordinal);
         var silos = new List<SiloView>();
@@ -53,14 +67,6 @@ public static class ClusterApi
         foreach (var work in reports.Values.Where(r => DateTimeOffset.UtcNow - r.ReportedAt < ForgetAfter))
             silos.Add(new SiloView(work.Silo, work.Endpoint, "gone", null, work.StartedAt, work.PagesFetched, work.ImagesFetched,
                 work.ImagesMatched, work.OriginalsKnown, work.CpuSeconds, work.ReportedAt));
-
-        var targetIds = await grains.GetGrain<ITargetCatalogGrain>(workspace).ListAsync();
-        var progress = await Task.WhenAll(targetIds.Select(id => grains.GetGrain<ICrawlTargetGrain>(id).GetProgressAsync()));
-        var targets = progress.OfType<TargetProgress>().Reverse().Select(p => new TargetShareView(p.Id, p.State, p.Round, p.PagesFetched,
-            p.ImagesFetched, p.State is TargetStates.Running or TargetStates.Queued ? p.Silo : null,
-            p.PagesBySilo ?? new Dictionary<string, int>(), p.ImagesBySilo ?? new Dictionary<string, int>())).ToList();
-
-        return new ClusterView(silos.Count(s => s.Status == "active"), silos.Sum(s => s.PagesFetched), silos.Sum(s => s.ImagesFetched),
-            silos.Sum(s => s.ImagesMatched), silos, targets);
+        return silos;
     }
 }

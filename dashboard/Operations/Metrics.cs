@@ -95,11 +95,10 @@ public static class Metrics
             if (load.CpuPercent is { } c) cpu.Add(label, c);
             if (load.MemoryBytes is { } m) memory.Add(label, m);
         }
-        var work = await ClusterApi.GetViewAsync(grains, workspaces.FirstOrDefault() ?? "");
         var pages = new Family("leakhunter_silo_pages_fetched_total", "counter", "Pages each silo fetched (all workspaces).");
         var imagesFetched = new Family("leakhunter_silo_images_fetched_total", "counter", "Images each silo fetched (all workspaces).");
         var imagesMatched = new Family("leakhunter_silo_images_matched_total", "counter", "Images each silo matched (all workspaces).");
-        foreach (var silo in work.Silos)
+        foreach (var silo in await ClusterApi.GetSilosAsync(grains))
         {
             var label = $"silo=\"{Escape(silo.Silo)}\",status=\"{silo.Status}\"";
             pages.Add(label, silo.PagesFetched);
