@@ -10,6 +10,9 @@ public sealed class EmbedderOptions
 {
     public const string Section = "Embedding";
 
+    /// <summary>Whether the node embeds originals and queries (a source of match candidates).</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Manifest of the model; default: models/leakhunter-copydetect.json found beside the executable or above the working directory.</summary>
     public string? Manifest { get; set; }
 

@@ -29,6 +29,8 @@ public sealed class CopyMatcher : IDisposable
 {
     /// <summary>Long side of the frame originals are fingerprinted in.</summary>
     internal const int OriginalLongSide = 800;
+    /// <summary>Long side of the copy sub-window hashes are computed on (its smallest windows keep 128 pixels).</summary>
+    private const int WindowHashLongSide = 256;
     /// <summary>Long side a query is brought to before its features are detected.</summary>
     internal const int QueryLongSide = 640;
     internal const int QueryMinLongSide = 480;
@@ -55,12 +57,15 @@ public sealed class CopyMatcher : IDisposable
         return eq;
     }
     private const int VoteMaxDistance = 50;
+    private const int MinVotes = 4;
     private const int MaxVerifications = 6;
     private const int PdqCandidateDistance = 80;
+    private const int EmbeddingCandidateCount = 3;
 
     private readonly MatcherOptions _options;
     private readonly string? _directory;
     private readonly MatchCalibration _calibration;
+    private readonly EmbeddingCandidates? _embeddings;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly Dictionary<string, OriginalEntry> _byId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _bySha = new(StringComparer.Ordinal);
@@ -69,15 +74,18 @@ public sealed class CopyMatcher : IDisposable
     private readonly object _writeGate = new();
     private bool _disposed;
 
-    public CopyMatcher(MatcherOptions options, string? storageDirectory)
-        : this(options, storageDirectory, MatchCalibration.Default)
+    public CopyMatcher(MatcherOptions options, string? storageDirectory, EmbeddingCandidates? embeddings = null)
+        : this(options, storageDirectory, MatchCalibration.Default, embeddings)
     {
     }
 
-    public CopyMatcher(MatcherOptions options, string? storageDirectory, MatchCalibration calibration)
+    /// <param name="embeddings">The embedding model and vector index as a source of candidates; without it
+    /// candidates come from local-feature votes and PDQ windows only.</param>
+    public CopyMatcher(MatcherOptions options, string? storageDirectory, MatchCalibration calibration, EmbeddingCandidates? embeddings = null)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _calibration = calibration;
+        _embeddings = embeddings;
         _directory = storageDirectory;
         if (_directory is not null)
         {
@@ -135,6 +143,7 @@ public sealed class CopyMatcher : IDisposable
             if (_directory is not null)
                 WriteAtomically(PathFor(originalId), entry.Serialize());
             Insert(entry);
+            StoreEmbeddings([entry]);
         }
         return entry.ToFingerprint();
     }
@@ -148,6 +157,7 @@ public sealed class CopyMatcher : IDisposable
             _lock.EnterWriteLock();
             try { removed = RemoveLocked(originalId); }
             finally { _lock.ExitWriteLock(); }
+            _embeddings?.Remove(originalId);
             if (_directory is not null)
             {
                 var path = PathFor(originalId);
@@ -191,37 +201,41 @@ public sealed class CopyMatcher : IDisposable
         }
         finally { _lock.ExitReadLock(); }
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var decoded = ImageDecoder.Decode(queryBytes, _options.MaxPixels, QueryLongSide);
         if (decoded.FullWidth < 32 || decoded.FullHeight < 32)
             return new MatchDiagnostics(null, null, 0, 0); // too small to carry evidence
+        double decodeMs = clock.Elapsed.TotalMilliseconds;
         using var query = QueryView.Create(decoded);
         if (query.Features.Count < 12)
             return new MatchDiagnostics(null, null, 0, 0); // low detail: no stable local features
+        double featuresMs = clock.Elapsed.TotalMilliseconds;
 
-        var candidates = new List<(OriginalEntry Entry, bool Mirror, double Rank)>();
+        var embedded = _embeddings?.Search(_embeddings.EmbedQuery(decoded.Bgr), EmbeddingCandidateCount, isEligible) ?? [];
+        List<Candidate> ordered;
         _lock.EnterReadLock();
         try
         {
-            CollectCandidates(query, candidates, isEligible);
+            ordered = Interleave([VoteCandidates(query, isEligible), EmbeddingCandidates(embedded), HashCandidates(query, isEligible)]);
         }
         finally { _lock.ExitReadLock(); }
+        double candidatesMs = clock.Elapsed.TotalMilliseconds;
 
         Verification? best = null, bestUnspread = null;
         OriginalEntry? bestEntry = null, bestUnspreadEntry = null;
         int verified = 0;
-        var seen = new HashSet<(string, bool)>();
-        foreach (var (entry, mirror, _) in candidates.OrderByDescending(c => c.Rank))
+        foreach (var (entry, mirror, _) in ordered)
         {
             if (verified >= MaxVerifications)
                 break;
-            if (!seen.Add((entry.Id, mirror)))
-                continue;
             verified++;
             var v = Verifier.Verify(mirror ? query.MirrorFeatures : query.Features, query.Width, query.Height, entry);
-            if (v is not null && !v.Spread)
+            if (v is not null && v.DistinctInliers >= 8)
+                v = v with { Agreement = Verifier.Agreement(v, mirror, query, entry) };
+            if (v is not null && !v.Supported)
             {
-                // evidence concentrated on a small part of the original (a shared logo or caption):
-                // kept for diagnostics only
+                // evidence concentrated on a small part of the original (a shared logo or caption),
+                // or pixels that contradict it: kept for diagnostics only
                 if (bestUnspread is null || v.DistinctInliers > bestUnspread.DistinctInliers)
                     (bestUnspread, bestUnspreadEntry) = (v, entry);
                 continue;
@@ -234,35 +248,66 @@ public sealed class CopyMatcher : IDisposable
                     break; // overwhelming evidence; nothing else can beat it meaningfully
             }
         }
+        var timings = new MatchTimings(decodeMs, featuresMs - decodeMs, candidatesMs - featuresMs, clock.Elapsed.TotalMilliseconds - candidatesMs)
+        {
+            Candidates = ordered.Take(12).Select(c => $"{c.Entry.Id}{(c.Mirror ? "/m" : "")}:{c.Evidence}").ToArray(),
+        };
 
         if (best is null || bestEntry is null)
             return bestUnspread is null
-                ? new MatchDiagnostics(null, null, 0, verified)
-                : new MatchDiagnostics(null, bestUnspreadEntry!.Id, bestUnspread.DistinctInliers, verified, bestUnspread.Coverage, bestUnspread.Cells);
+                ? new MatchDiagnostics(null, null, 0, verified) { Timings = timings }
+                : new MatchDiagnostics(null, bestUnspreadEntry!.Id, bestUnspread.DistinctInliers, verified, bestUnspread.Coverage, bestUnspread.Cells) { Timings = timings, Agreement = bestUnspread.Agreement };
         if (best.DistinctInliers < InlierThreshold)
-            return new MatchDiagnostics(null, bestEntry.Id, best.DistinctInliers, verified, best.Coverage, best.Cells);
+            return new MatchDiagnostics(null, bestEntry.Id, best.DistinctInliers, verified, best.Coverage, best.Cells) { Timings = timings, Agreement = best.Agreement };
 
         var (transform, homography) = Verifier.Describe(best, query, decoded, bestEntry);
         double score = _calibration.Score(best.DistinctInliers, _options.TargetFalseMatchRate);
-        return new MatchDiagnostics(new MatchResult(bestEntry.Id, score, transform, homography, sha), bestEntry.Id, best.DistinctInliers, verified, best.Coverage, best.Cells);
+        return new MatchDiagnostics(new MatchResult(bestEntry.Id, score, transform, homography, sha), bestEntry.Id, best.DistinctInliers, verified, best.Coverage, best.Cells) { Timings = timings, Agreement = best.Agreement };
     }
 
-    private void CollectCandidates(QueryView query, List<(OriginalEntry, bool, double)> candidates, Func<string, bool> isEligible)
+    /// <summary>A candidate for verification and the evidence that put it forward (for diagnostics).</summary>
+    private readonly record struct Candidate(OriginalEntry Entry, bool Mirror, string Evidence);
+
+    /// <summary>
+    /// Verification order: the best of each source in turn (votes, embedding, hashes), then the
+    /// second of each, and so on, without repeats. Each source fails on different edits (votes on
+    /// low-detail pictures, hashes on crops, the embedding on pictures that look alike), and their
+    /// scores are not comparable, so none may crowd out another's best.
+    /// </summary>
+    private static List<Candidate> Interleave(IReadOnlyList<IReadOnlyList<Candidate>> sources)
     {
-        // Local-feature votes, query as is and mirrored.
+        var ordered = new List<Candidate>();
+        var seen = new HashSet<(string, bool)>();
+        for (int rank = 0; sources.Any(s => rank < s.Count); rank++)
+            foreach (var source in sources)
+                if (rank < source.Count && seen.Add((source[rank].Entry.Id, source[rank].Mirror)))
+                    ordered.Add(source[rank]);
+        return ordered;
+    }
+
+    /// <summary>Originals sharing the most ORB descriptors with the query (as is and mirrored), normalised by their feature count.</summary>
+    private List<Candidate> VoteCandidates(QueryView query, Func<string, bool> isEligible)
+    {
+        var ranked = new List<(OriginalEntry Entry, bool Mirror, int Votes, double Rank)>();
         foreach (bool mirror in new[] { false, true })
         {
             var fs = mirror ? query.MirrorFeatures : query.Features;
-            var votes = _index.Vote(fs.Descriptors, VoteMaxDistance, 4);
-            foreach (var (slot, v) in votes.Where(v => _bySlot[v.Slot] is { } e && isEligible(e.Id)).OrderByDescending(v => v.Votes).Take(MaxVerifications))
-            {
-                var e = _bySlot[slot];
-                if (e is not null)
-                    candidates.Add((e, mirror, v / Math.Sqrt(Math.Max(50, e.Features.Count)) * 10));
-            }
+            foreach (var (slot, v) in _index.Vote(fs.Descriptors, VoteMaxDistance, MinVotes))
+                if (_bySlot[slot] is { } e && isEligible(e.Id))
+                    ranked.Add((e, mirror, v, v / Math.Sqrt(Math.Max(50, e.Features.Count))));
         }
-        // Perceptual hashes of the query (and mirror) against whole pictures and sub-windows.
-        var ranked = new List<(OriginalEntry, bool, int)>();
+        return ranked.OrderByDescending(r => r.Rank).Take(MaxVerifications).Select(r => new Candidate(r.Entry, r.Mirror, $"v{r.Votes}")).ToList();
+    }
+
+    private List<Candidate> EmbeddingCandidates(IReadOnlyList<(string OriginalId, bool Mirror, float Similarity)> hits) =>
+        hits.Where(h => _byId.ContainsKey(h.OriginalId))
+            .Select(h => new Candidate(_byId[h.OriginalId], h.Mirror, $"e{h.Similarity:0.00}"))
+            .ToList();
+
+    /// <summary>PDQ of the query (and its mirror) against every original's whole picture and sub-windows.</summary>
+    private List<Candidate> HashCandidates(QueryView query, Func<string, bool> isEligible)
+    {
+        var byHash = new List<(OriginalEntry Entry, bool Mirror, int Distance)>();
         foreach (var e in _byId.Values.Where(e => isEligible(e.Id)))
         {
             int best = int.MaxValue, bestM = int.MaxValue;
@@ -271,11 +316,21 @@ public sealed class CopyMatcher : IDisposable
                 best = Math.Min(best, e.WindowPdq[w].Distance(query.Pdq));
                 bestM = Math.Min(bestM, e.WindowPdq[w].Distance(query.PdqMirror));
             }
-            if (best <= PdqCandidateDistance) ranked.Add((e, false, best));
-            if (bestM <= PdqCandidateDistance) ranked.Add((e, true, bestM));
+            if (best <= PdqCandidateDistance) byHash.Add((e, false, best));
+            if (bestM <= PdqCandidateDistance) byHash.Add((e, true, bestM));
         }
-        foreach (var (e, m, d) in ranked.OrderBy(r => r.Item3).Take(3))
-            candidates.Add((e, m, (PdqCandidateDistance - d) / 4.0));
+        return byHash.OrderBy(r => r.Distance).Take(3).Select(r => new Candidate(r.Entry, r.Mirror, $"p{r.Distance}")).ToList();
+    }
+
+    /// <summary>Puts the window embeddings of freshly registered or loaded originals into the vector index, then drops them from memory.</summary>
+    private void StoreEmbeddings(IReadOnlyList<OriginalEntry> entries)
+    {
+        if (_embeddings is null)
+            return;
+        _embeddings.Add(entries.Where(e => e.EmbeddingModel == _embeddings.ModelId && e.WindowEmbeddings is not null)
+            .Select(e => (e.Id, e.WindowEmbeddings!)));
+        foreach (var e in entries)
+            e.WindowEmbeddings = null;
     }
 
     private OriginalEntry Fingerprint(string id, byte[] bytes)
@@ -299,17 +354,33 @@ public sealed class CopyMatcher : IDisposable
         }
         var wPdq = new Hash256[windows.Count];
         var wPh = new ulong[windows.Count];
+        // Window hashes come from a small copy: both hashes reduce a window to 64x64 (PDQ) or 32x32
+        // (pHash) anyway, and hashing every window at full size would be most of the registration time.
+        using var small = Resize(norm, WindowHashLongSide, 0);
+        double toSmall = (double)small.Width / norm.Width;
         for (int i = 0; i < windows.Count; i++)
         {
             var r = windows[i];
-            using var roi = new Mat(norm, new Rect(r.X, r.Y, r.W, r.H));
+            int sx = (int)Math.Round(r.X * toSmall), sy = (int)Math.Round(r.Y * toSmall);
+            int sw = Math.Min(small.Width - sx, Math.Max(1, (int)Math.Round(r.W * toSmall)));
+            int sh = Math.Min(small.Height - sy, Math.Max(1, (int)Math.Round(r.H * toSmall)));
+            using var roi = new Mat(small, new Rect(sx, sy, sw, sh));
             wPdq[i] = Pdq.Compute(roi).Hash;
             wPh[i] = PHash.Compute(roi);
         }
         using var mirror = new Mat();
         Cv2.Flip(norm, mirror, FlipMode.Y);
+        using var thumbnail = PixelAgreement.Thumbnail(norm);
+        var thumbnailBytes = new byte[thumbnail.Width * thumbnail.Height];
+        thumbnail.GetArray(out byte[] thumbnailPixels);
+        Buffer.BlockCopy(thumbnailPixels, 0, thumbnailBytes, 0, thumbnailBytes.Length);
         return new OriginalEntry
         {
+            Thumbnail = thumbnailBytes,
+            ThumbnailWidth = thumbnail.Width,
+            ThumbnailHeight = thumbnail.Height,
+            WindowEmbeddings = _embeddings?.EmbedWindows(norm),
+            EmbeddingModel = _embeddings?.ModelId,
             Id = id,
             Sha256 = Sha256Hex(bytes),
             Width = decoded.FullWidth,
@@ -427,6 +498,7 @@ public sealed class CopyMatcher : IDisposable
         {
             try { File.Delete(tmp); } catch (IOException) { }
         }
+        var loaded = new List<OriginalEntry>();
         foreach (var file in Directory.EnumerateFiles(_directory!, "*.fp").Order(StringComparer.Ordinal))
         {
             OriginalEntry entry;
@@ -439,6 +511,34 @@ public sealed class CopyMatcher : IDisposable
                 continue; // an unreadable file is skipped, never half-loaded
             }
             Insert(entry);
+            loaded.Add(entry);
+        }
+        if (_embeddings is null)
+            return;
+        // The vector index is rebuilt from the fingerprints when it does not hold exactly their windows
+        // (deleted, or written by a crash between fingerprint and index); upserts are idempotent.
+        long expected = loaded.Count(e => e.EmbeddingModel == _embeddings.ModelId && e.WindowEmbeddings is not null) * (long)Embedding.CopyWindows.Default.Count;
+        if (_embeddings.Count == expected)
+            loaded.ForEach(e => e.WindowEmbeddings = null);
+        else
+            foreach (var batch in loaded.Chunk(256))
+                StoreEmbeddings(batch);
+    }
+
+    /// <summary>
+    /// Originals whose fingerprint has no embeddings from the current model (registered before the
+    /// model existed or under another one): they still match, but have no embedding candidates until
+    /// they are registered again.
+    /// </summary>
+    public IReadOnlyList<string> IdsWithoutEmbeddings
+    {
+        get
+        {
+            if (_embeddings is null)
+                return [];
+            _lock.EnterReadLock();
+            try { return _byId.Values.Where(e => e.EmbeddingModel != _embeddings.ModelId).Select(e => e.Id).ToArray(); }
+            finally { _lock.ExitReadLock(); }
         }
     }
 
@@ -458,4 +558,18 @@ public sealed class CopyMatcher : IDisposable
 /// Cells describe how the best evidence's inliers spread over the original (share of its detail in
 /// supported cells of a 4x4 grid over the region the query shows, and the number of such cells).
 /// </summary>
-public sealed record MatchDiagnostics(MatchResult? Match, string? BestCandidate, int DistinctInliers, int Verifications, double Coverage = 0, int Cells = 0);
+public sealed record MatchDiagnostics(MatchResult? Match, string? BestCandidate, int DistinctInliers, int Verifications, double Coverage = 0, int Cells = 0)
+{
+    /// <summary>Pixel agreement of the best evidence (see PixelAgreement), when measured.</summary>
+    public double? Agreement { get; init; }
+
+    /// <summary>Where the time went (null when the query stopped before verification).</summary>
+    public MatchTimings? Timings { get; init; }
+}
+
+/// <summary>Milliseconds per stage of one match: decoding, query features and hashes, candidate search, verification.</summary>
+public sealed record MatchTimings(double DecodeMs, double FeaturesMs, double CandidatesMs, double VerifyMs)
+{
+    /// <summary>The best candidates in the order they were (or would have been) verified, as "id[/m]:rank".</summary>
+    public IReadOnlyList<string> Candidates { get; init; } = [];
+}

@@ -27,47 +27,77 @@ internal sealed class FeatureSet
     /// </summary>
     public static FeatureSet Detect(Mat gray, int maxFeatures, int fastThreshold = 12, double cellShare = 0.5)
     {
-        using var orb = ORB.Create(maxFeatures * 2, 1.2f, 8, 31, 0, 2, ORBScoreType.Harris, 31, fastThreshold);
-        var keypoints = orb.Detect(gray);
-        if (keypoints.Length == 0)
+        using var orb = CreateOrb(maxFeatures, fastThreshold);
+        return DetectSelected(orb, gray, maxFeatures, cellShare, out _);
+    }
+
+    /// <summary>
+    /// Features of a picture and of its mirror image. The mirror's features are not detected again:
+    /// FAST corners and Harris scores are symmetric, so the mirror's keypoints are the picture's keypoints
+    /// reflected (x to width-1-x, orientation angle to 180-angle); only their descriptors are computed,
+    /// on the flipped picture. That costs a third of a second detection.
+    /// </summary>
+    public static (FeatureSet Features, FeatureSet Mirror) DetectWithMirror(Mat gray, Mat mirrorGray, int maxFeatures, int fastThreshold, double cellShare)
+    {
+        using var orb = CreateOrb(maxFeatures, fastThreshold);
+        var features = DetectSelected(orb, gray, maxFeatures, cellShare, out var selected);
+        if (selected.Length == 0)
+            return (features, Empty);
+        var reflected = selected.Select(k => new KeyPoint(new Point2f(gray.Width - 1 - k.Pt.X, k.Pt.Y), k.Size,
+            (540f - k.Angle) % 360f, k.Response, k.Octave, k.ClassId)).ToArray();
+        using var desc = new Mat();
+        orb.Compute(mirrorGray, ref reflected, desc);
+        return (features, FromKeypoints(reflected, desc));
+    }
+
+    private static ORB CreateOrb(int maxFeatures, int fastThreshold) =>
+        ORB.Create(maxFeatures * 2, 1.2f, 8, 31, 0, 2, ORBScoreType.Harris, 31, fastThreshold);
+
+    /// <summary>Detects and describes up to twice the budget, then keeps the strongest per cell of a 4x4 grid and fills with the globally strongest.</summary>
+    private static FeatureSet DetectSelected(ORB orb, Mat gray, int maxFeatures, double cellShare, out KeyPoint[] selected)
+    {
+        using var all = new Mat();
+        orb.DetectAndCompute(gray, null, out var keypoints, all);
+        selected = [];
+        if (keypoints.Length == 0 || all.Empty())
             return Empty;
-        // Keep the strongest per cell of a 4x4 grid, then fill with the globally strongest.
         const int grid = 4;
         int perCell = Math.Max(1, (int)(maxFeatures * cellShare / (grid * grid)));
         var chosen = new HashSet<int>();
-        var indexed = keypoints.Select((k, i) => (k, i)).ToArray();
-        var byCell = new List<(KeyPoint k, int i)>[grid * grid];
+        var byCell = new List<int>[grid * grid];
         for (int i = 0; i < byCell.Length; i++) byCell[i] = [];
-        foreach (var (k, i) in indexed)
+        for (int i = 0; i < keypoints.Length; i++)
         {
-            int cx = Math.Clamp((int)(k.Pt.X * grid / gray.Width), 0, grid - 1);
-            int cy = Math.Clamp((int)(k.Pt.Y * grid / gray.Height), 0, grid - 1);
-            byCell[cy * grid + cx].Add((k, i));
+            int cx = Math.Clamp((int)(keypoints[i].Pt.X * grid / gray.Width), 0, grid - 1);
+            int cy = Math.Clamp((int)(keypoints[i].Pt.Y * grid / gray.Height), 0, grid - 1);
+            byCell[cy * grid + cx].Add(i);
         }
         foreach (var cell in byCell)
-            foreach (var (_, i) in cell.OrderByDescending(c => c.k.Response).Take(perCell))
+            foreach (int i in cell.OrderByDescending(i => keypoints[i].Response).Take(perCell))
                 chosen.Add(i);
-        foreach (var (_, i) in indexed.OrderByDescending(c => c.k.Response))
+        foreach (int i in Enumerable.Range(0, keypoints.Length).OrderByDescending(i => keypoints[i].Response))
         {
             if (chosen.Count >= maxFeatures) break;
             chosen.Add(i);
         }
-        var selected = chosen.Select(i => keypoints[i]).ToArray();
-        using var desc = new Mat();
-        orb.Compute(gray, ref selected, desc);
-        int n = selected.Length;
-        if (n == 0 || desc.Empty())
+        var rows = chosen.Order().ToArray();
+        selected = rows.Select(i => keypoints[i]).ToArray();
+        var bytes = new byte[rows.Length * DescriptorBytes];
+        var allBytes = new byte[keypoints.Length * DescriptorBytes];
+        System.Runtime.InteropServices.Marshal.Copy(all.Data, allBytes, 0, allBytes.Length);
+        for (int r = 0; r < rows.Length; r++)
+            Buffer.BlockCopy(allBytes, rows[r] * DescriptorBytes, bytes, r * DescriptorBytes, DescriptorBytes);
+        return new FeatureSet(selected.Select(k => k.Pt.X).ToArray(), selected.Select(k => k.Pt.Y).ToArray(), bytes);
+    }
+
+    private static FeatureSet FromKeypoints(KeyPoint[] keypoints, Mat descriptors)
+    {
+        int n = keypoints.Length;
+        if (n == 0 || descriptors.Empty())
             return Empty;
-        var x = new float[n];
-        var y = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            x[i] = selected[i].Pt.X;
-            y[i] = selected[i].Pt.Y;
-        }
         var bytes = new byte[n * DescriptorBytes];
-        System.Runtime.InteropServices.Marshal.Copy(desc.Data, bytes, 0, bytes.Length);
-        return new FeatureSet(x, y, bytes);
+        System.Runtime.InteropServices.Marshal.Copy(descriptors.Data, bytes, 0, bytes.Length);
+        return new FeatureSet(keypoints.Select(k => k.Pt.X).ToArray(), keypoints.Select(k => k.Pt.Y).ToArray(), bytes);
     }
 
     public Mat DescriptorMat() => Mat.FromPixelData(Count, DescriptorBytes, MatType.CV_8UC1, Descriptors);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using LeakHunter.Index.Hashing;
+using OpenCvSharp;
 
 namespace LeakHunter.Index.Matching;
 
@@ -31,12 +32,26 @@ internal sealed class OriginalEntry
 
     public required FeatureSet Features { get; init; }
 
+    /// <summary>
+    /// Embeddings of the <see cref="Embedding.CopyWindows"/> and the model they come from, when the
+    /// matcher has an embedder. Kept in the fingerprint file so the vector index can be rebuilt from
+    /// fingerprints alone; dropped from memory once they are in the index.
+    /// </summary>
+    public float[][]? WindowEmbeddings { get; set; }
+
+    /// <summary>Gray thumbnail of the normalised frame (see <see cref="PixelAgreement"/>); absent in version 1 files.</summary>
+    public byte[]? Thumbnail { get; init; }
+    public int ThumbnailWidth { get; init; }
+    public int ThumbnailHeight { get; init; }
+    public string? EmbeddingModel { get; init; }
+
     public int Slot { get; set; } = -1;
 
     public OriginalFingerprint ToFingerprint() => new(Id, Sha256, Width, Height);
 
     private static readonly byte[] Magic = "LHFP"u8.ToArray();
-    private const int Version = 1;
+    /// <summary>Version 2 adds the window embeddings; version 1 files (without them) still load.</summary>
+    private const int Version = 2;
 
     public byte[] Serialize()
     {
@@ -67,6 +82,15 @@ internal sealed class OriginalEntry
             foreach (var v in Features.X) w.Write(v);
             foreach (var v in Features.Y) w.Write(v);
             w.Write(Features.Descriptors);
+            w.Write(EmbeddingModel ?? "");
+            var embeddings = WindowEmbeddings ?? [];
+            w.Write(embeddings.Length);
+            w.Write(embeddings.Length == 0 ? 0 : embeddings[0].Length);
+            foreach (var vector in embeddings)
+                foreach (var v in vector) w.Write((Half)v);
+            w.Write(Thumbnail is null ? 0 : ThumbnailWidth);
+            w.Write(Thumbnail is null ? 0 : ThumbnailHeight);
+            if (Thumbnail is not null) w.Write(Thumbnail);
         }
         var body = ms.ToArray();
         var digest = SHA256.HashData(body);
@@ -81,8 +105,11 @@ internal sealed class OriginalEntry
         if (!SHA256.HashData(body).AsSpan().SequenceEqual(data.AsSpan(data.Length - 32)))
             throw new InvalidDataException("fingerprint checksum mismatch");
         using var r = new BinaryReader(new MemoryStream(data, 0, data.Length - 32));
-        if (!r.ReadBytes(4).AsSpan().SequenceEqual(Magic) || r.ReadInt32() != Version)
-            throw new InvalidDataException("not a fingerprint file of this version");
+        if (!r.ReadBytes(4).AsSpan().SequenceEqual(Magic))
+            throw new InvalidDataException("not a fingerprint file");
+        int version = r.ReadInt32();
+        if (version is < 1 or > Version)
+            throw new InvalidDataException($"fingerprint file version {version} is not supported");
         string id = r.ReadString(), sha = r.ReadString();
         int width = r.ReadInt32(), height = r.ReadInt32();
         double normScale = r.ReadDouble();
@@ -108,11 +135,40 @@ internal sealed class OriginalEntry
         var desc = r.ReadBytes(n * FeatureSet.DescriptorBytes);
         if (desc.Length != n * FeatureSet.DescriptorBytes)
             throw new InvalidDataException("fingerprint file truncated");
+        string? model = null;
+        float[][]? embeddings = null;
+        byte[]? thumbnail = null;
+        int tw = 0, th = 0;
+        if (version >= 2)
+        {
+            model = r.ReadString();
+            int count = r.ReadInt32(), dimension = r.ReadInt32();
+            if (count < 0 || count > 4096 || dimension < 0 || dimension > 65536)
+                throw new InvalidDataException("fingerprint file has an implausible embedding section");
+            embeddings = new float[count][];
+            for (int i = 0; i < count; i++)
+            {
+                embeddings[i] = new float[dimension];
+                for (int j = 0; j < dimension; j++) embeddings[i][j] = (float)r.ReadHalf();
+            }
+            if (model.Length == 0 || count == 0) (model, embeddings) = (null, null);
+            tw = r.ReadInt32();
+            th = r.ReadInt32();
+            if (tw < 0 || th < 0 || tw > 4096 || th > 4096)
+                throw new InvalidDataException("fingerprint file has an implausible thumbnail");
+            if (tw > 0 && th > 0)
+            {
+                thumbnail = r.ReadBytes(tw * th);
+                if (thumbnail.Length != tw * th) throw new InvalidDataException("fingerprint file truncated");
+            }
+        }
         return new OriginalEntry
         {
             Id = id, Sha256 = sha, Width = width, Height = height, NormScale = normScale, NormWidth = nw, NormHeight = nh,
             Pdq = pdq, PdqMirror = pdqM, PHash = ph, PHashMirror = phM,
             Windows = windows, WindowPdq = wPdq, WindowPHash = wPh, Features = new FeatureSet(x, y, desc),
+            EmbeddingModel = model, WindowEmbeddings = embeddings,
+            Thumbnail = thumbnail, ThumbnailWidth = tw, ThumbnailHeight = th,
         };
     }
 
@@ -132,5 +188,8 @@ internal sealed class OriginalEntry
     private static PdqResult ReadPdq(BinaryReader r) => new(ReadHash(r), r.ReadInt32());
 
     public long ApproximateBytes =>
-        200 + Windows.Length * (16 + 32 + 8) + Features.Count * (8 + FeatureSet.DescriptorBytes);
+        200 + Windows.Length * (16 + 32 + 8) + Features.Count * (8 + FeatureSet.DescriptorBytes) + (Thumbnail?.Length ?? 0);
+
+    /// <summary>The thumbnail as a Mat over the stored bytes (null for version 1 fingerprints).</summary>
+    public Mat? ThumbnailMat() => Thumbnail is null ? null : Mat.FromPixelData(ThumbnailHeight, ThumbnailWidth, MatType.CV_8UC1, Thumbnail);
 }

@@ -7,8 +7,11 @@ namespace LeakHunter.Index.Matching;
 /// <summary>A query brought to the matching frame: features of it and of its mirror, whole-picture hashes.</summary>
 internal sealed class QueryView : IDisposable
 {
-    private QueryView(int width, int height, double scaleToFull, FeatureSet features, FeatureSet mirrorFeatures, Hash256 pdq, Hash256 pdqMirror)
+    private QueryView(int width, int height, double scaleToFull, FeatureSet features, FeatureSet mirrorFeatures, Hash256 pdq, Hash256 pdqMirror, Mat thumbnail)
     {
+        Thumbnail = thumbnail;
+        MirrorThumbnail = new Mat();
+        Cv2.Flip(thumbnail, MirrorThumbnail, FlipMode.Y);
         Width = width;
         Height = height;
         ScaleToFull = scaleToFull;
@@ -26,21 +29,37 @@ internal sealed class QueryView : IDisposable
     public Hash256 Pdq { get; }
     public Hash256 PdqMirror { get; }
 
+    /// <summary>Gray thumbnails of the query and its mirror for <see cref="PixelAgreement"/>, with their scale from the feature frame.</summary>
+    public Mat Thumbnail { get; }
+    public Mat MirrorThumbnail { get; }
+    public double ThumbnailScale => (double)Thumbnail.Width / Width;
+
+    /// <summary>Query thumbnails are larger than originals': a crop of a quarter of an original still has enough pixels.</summary>
+    private const int ThumbnailLongSide = 256;
+
     public static QueryView Create(DecodedImage decoded)
     {
         using var norm = CopyMatcher.Resize(decoded.Bgr, CopyMatcher.QueryLongSide, CopyMatcher.QueryMinLongSide);
         using var gray = CopyMatcher.FeatureGray(norm);
         using var mirrorGray = new Mat();
         Cv2.Flip(gray, mirrorGray, FlipMode.Y);
-        var f = FeatureSet.Detect(gray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold, CopyMatcher.QueryCellShare);
-        var fm = FeatureSet.Detect(mirrorGray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold, CopyMatcher.QueryCellShare);
+        var (f, fm) = FeatureSet.DetectWithMirror(gray, mirrorGray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold, CopyMatcher.QueryCellShare);
         var pdq = Hashing.Pdq.Compute(gray).Hash;
         var pdqM = Hashing.Pdq.Compute(mirrorGray).Hash;
-        return new QueryView(norm.Width, norm.Height, (double)decoded.FullWidth / norm.Width, f, fm, pdq, pdqM);
+        var thumbnail = new Mat();
+        double ts = Math.Min(1.0, (double)ThumbnailLongSide / Math.Max(norm.Width, norm.Height));
+        using (var plainGray = new Mat())
+        {
+            Cv2.CvtColor(norm, plainGray, ColorConversionCodes.BGR2GRAY);
+            Cv2.Resize(plainGray, thumbnail, new Size(Math.Max(1, (int)Math.Round(norm.Width * ts)), Math.Max(1, (int)Math.Round(norm.Height * ts))), 0, 0, InterpolationFlags.Area);
+        }
+        return new QueryView(norm.Width, norm.Height, (double)decoded.FullWidth / norm.Width, f, fm, pdq, pdqM, thumbnail);
     }
 
     public void Dispose()
     {
+        Thumbnail.Dispose();
+        MirrorThumbnail.Dispose();
     }
 }
 
@@ -49,6 +68,18 @@ internal sealed class QueryView : IDisposable
 internal sealed record Verification(double[] Homography, int Inliers, int DistinctInliers, bool Mirror, double Coverage, int Cells)
 {
     public bool Spread => Coverage >= Verifier.MinCoverage;
+
+    /// <summary>Share of the visible textured cells whose pixels agree (see <see cref="PixelAgreement"/>); null when not measured or undecidable.</summary>
+    public double? Agreement { get; init; }
+
+    /// <summary>
+    /// Whether the evidence covers the picture rather than a shared detail: the inliers spread over the
+    /// original's detail, or the pixels agree over most of what the query shows (a sticker may hide the
+    /// part with most corners); and in either case the pixels do not contradict it (two photos sharing a
+    /// caption agree on the caption's cells and on nothing else).
+    /// </summary>
+    public bool Supported =>
+        Agreement is not < PixelAgreement.Contradiction && (Spread || Agreement >= PixelAgreement.Confirmation);
 }
 
 /// <summary>Descriptor matching, RANSAC homography and plausibility checks.</summary>
@@ -109,6 +140,17 @@ internal static class Verifier
             if (mask[i]) pts.Add(dst[i]);
         var (coverage, cells) = Spread(hv, qW, qH, o, pts);
         return new Verification(hv, inliers, distinct, false, coverage, cells);
+    }
+
+    /// <summary>Pixel agreement of a verification (query side chosen by mirror), or null without an original thumbnail.</summary>
+    public static double? Agreement(Verification v, bool mirror, QueryView q, OriginalEntry o)
+    {
+        using var originalThumb = o.ThumbnailMat();
+        if (originalThumb is null)
+            return null;
+        double so = (double)o.ThumbnailWidth / o.NormWidth, sq = q.ThumbnailScale;
+        var toThumb = Mul(new double[] { so, 0, 0, 0, so, 0, 0, 0, 1 }, Mul(v.Homography, new double[] { 1 / sq, 0, 0, 0, 1 / sq, 0, 0, 0, 1 }));
+        return PixelAgreement.Measure(mirror ? q.MirrorThumbnail : q.Thumbnail, originalThumb, toThumb)?.Share;
     }
 
     /// <summary>

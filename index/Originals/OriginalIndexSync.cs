@@ -41,7 +41,9 @@ public sealed class OriginalIndexSync(IGrainFactory grains, CopyMatcher matcher,
         foreach (var workspace in await grains.GetGrain<IWorkspaceRegistryGrain>(WorkspaceRegistryGrain.Key).ListAsync())
             catalog.AddRange(await grains.GetGrain<IOriginalCatalogGrain>(workspace).ListAsync());
         var known = matcher.OriginalIds.ToHashSet(StringComparer.Ordinal);
-        foreach (var original in catalog.Where(o => !known.Contains(o.Id)))
+        // fingerprinted before the embedding model existed (or under another): registered again
+        var current = known.Except(matcher.IdsWithoutEmbeddings).ToHashSet(StringComparer.Ordinal);
+        foreach (var original in catalog.Where(o => !current.Contains(o.Id)))
         {
             var bytes = await blobs.GetAsync(OriginalCatalogGrain.BlobKey(original.Id), cancellationToken);
             if (bytes is null) continue;

@@ -19,7 +19,7 @@ public static class BenchMatchCommand
     public static Task<int> RunAsync(string[] args)
     {
         var opts = CliOptions.Parse("bench match", args,
-            ["--originals", "--queries", "--truth", "--threads", "--extra-originals", "--extra-count", "--details"]);
+            ["--originals", "--queries", "--truth", "--threads", "--extra-originals", "--extra-count", "--details"], ["--no-embeddings"]);
         string originals = opts.Required("--originals"), queries = opts.Required("--queries");
         int threads = opts.Int("--threads", 2);
         var truth = opts.Get("--truth") is { } t ? ReadTruth(t) : null;
@@ -27,7 +27,8 @@ public static class BenchMatchCommand
             throw new UsageException("bench match: --extra-originals and --extra-count go together");
 
         var options = new MatcherOptions();
-        using var matcher = new CopyMatcher(options, null);
+        using var scratch = new ScratchMatcher(options, embeddings: !opts.Has("--no-embeddings"));
+        var matcher = scratch.Matcher;
         GC.Collect();
         GC.WaitForPendingFinalizers();
         long before = GC.GetTotalMemory(true);
@@ -88,7 +89,7 @@ public static class BenchMatchCommand
             details?.WriteLine(JsonSerializer.Serialize(new
             {
                 query = name, family, expected, match = m?.OriginalId, score = m?.Score, best = d?.BestCandidate,
-                inliers = d?.DistinctInliers, coverage = d is null ? (double?)null : Math.Round(d.Coverage, 3), cells = d?.Cells, verifications = d?.Verifications, ms = Math.Round(ms, 1), error = err,
+                inliers = d?.DistinctInliers, coverage = d is null ? (double?)null : Math.Round(d.Coverage, 3), cells = d?.Cells, agreement = d?.Agreement is { } ag ? Math.Round(ag, 3) : (double?)null, verifications = d?.Verifications, candidates = d?.Timings?.Candidates, ms = Math.Round(ms, 1), error = err,
             }));
         }
         details?.Dispose();
@@ -98,6 +99,10 @@ public static class BenchMatchCommand
             Console.WriteLine($"  {fam,-14} {famOk.GetValueOrDefault(fam),4}/{n,-4} {100.0 * famOk.GetValueOrDefault(fam) / n,6:0.0}%");
         foreach (var f in falseMatches)
             Console.WriteLine($"  FALSE MATCH {f}");
+        var timed = results.Where(r => r.D?.Timings is not null).Select(r => r.D!.Timings!).ToList();
+        if (timed.Count > 0)
+            Console.WriteLine($"stages (mean ms per query): decode {timed.Average(t => t.DecodeMs):0.0}, features {timed.Average(t => t.FeaturesMs):0.0}, " +
+                              $"candidates {timed.Average(t => t.CandidatesMs):0.0}, verification {timed.Average(t => t.VerifyMs):0.0}");
         double qpsMatch = nMatch == 0 ? 0 : nMatch / (msMatch / 1000) * threads;
         double qpsNon = nNon == 0 ? 0 : nNon / (msNon / 1000) * threads;
         long bytesPer = total == 0 ? 0 : (after - before) / total;

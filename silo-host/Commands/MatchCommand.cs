@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using LeakHunter.Index.Imaging;
+using LeakHunter.Index.Embedding;
 using LeakHunter.Index.Matching;
+using LeakHunter.Index.Vectors;
 
 namespace LeakHunter.SiloHost.Commands;
 
@@ -14,14 +16,15 @@ public static class MatchCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var opts = CliOptions.Parse("match", args, ["--originals", "--queries", "--out", "--threads", "--max-false-rate"]);
+        var opts = CliOptions.Parse("match", args, ["--originals", "--queries", "--out", "--threads", "--max-false-rate"], ["--no-embeddings"]);
         string originals = opts.Required("--originals"), queries = opts.Required("--queries"), outFile = opts.Required("--out");
         int threads = opts.Int("--threads", 2);
         var options = new MatcherOptions();
         if (opts.Get("--max-false-rate") is { } rate)
             options.TargetFalseMatchRate = CliOptions.ParseDouble("--max-false-rate", rate);
 
-        using var matcher = new CopyMatcher(options, null);
+        using var scratch = new ScratchMatcher(options, embeddings: !opts.Has("--no-embeddings"));
+        var matcher = scratch.Matcher;
         var sw = Stopwatch.StartNew();
         int registered = RegisterAll(matcher, originals, threads);
         Console.Error.WriteLine($"match: registered {registered} originals in {sw.Elapsed.TotalSeconds:0.0}s");
@@ -97,16 +100,25 @@ internal sealed class CliOptions
 {
     private readonly string _verb;
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
 
     private CliOptions(string verb) => _verb = verb;
 
-    public static CliOptions Parse(string verb, string[] args, string[] known)
+    /// <param name="known">Options that take a value.</param>
+    /// <param name="flags">Options that stand alone.</param>
+    public static CliOptions Parse(string verb, string[] args, string[] known, string[]? flags = null)
     {
+        flags ??= [];
         var o = new CliOptions(verb);
         for (int i = 0; i < args.Length; i++)
         {
+            if (flags.Contains(args[i]))
+            {
+                o._flags.Add(args[i]);
+                continue;
+            }
             if (!known.Contains(args[i]))
-                throw new UsageException($"{verb}: unknown argument '{args[i]}' (options: {string.Join(' ', known)})");
+                throw new UsageException($"{verb}: unknown argument '{args[i]}' (options: {string.Join(' ', known.Concat(flags))})");
             if (i + 1 >= args.Length)
                 throw new UsageException($"{verb}: {args[i]} needs a value");
             o._values[args[i]] = args[++i];
@@ -115,6 +127,8 @@ internal sealed class CliOptions
     }
 
     public string? Get(string name) => _values.GetValueOrDefault(name);
+
+    public bool Has(string flag) => _flags.Contains(flag);
 
     public string Required(string name) => Get(name) ?? throw new UsageException($"{_verb}: {name} is required");
 
@@ -137,5 +151,37 @@ internal sealed class CliOptions
         if (!Directory.Exists(dir))
             throw new UsageException($"{option}: directory '{dir}' does not exist");
         return Directory.GetFiles(dir).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal).ToArray();
+    }
+}
+
+/// <summary>
+/// A matcher for the command-line verbs: fingerprints in memory and, unless switched off, the default
+/// embedding model with a vector index in a temporary directory (removed on dispose).
+/// </summary>
+internal sealed class ScratchMatcher : IDisposable
+{
+    private readonly string? _vectorDirectory;
+    private readonly EmbeddingCandidates? _embeddings;
+
+    public ScratchMatcher(MatcherOptions options, bool embeddings)
+    {
+        if (embeddings)
+        {
+            var embedder = OnnxEmbedder.Shared(new EmbedderOptions());
+            _vectorDirectory = Path.Combine(Path.GetTempPath(), "leakhunter-vectors-" + Guid.NewGuid().ToString("N"));
+            var index = EmbeddedVectorIndex.Open(_vectorDirectory, new VectorIndexOptions { Dimension = embedder.Dimension, Fsync = false });
+            _embeddings = new EmbeddingCandidates(embedder, index);
+        }
+        Matcher = new CopyMatcher(options, null, _embeddings);
+    }
+
+    public CopyMatcher Matcher { get; }
+
+    public void Dispose()
+    {
+        Matcher.Dispose();
+        _embeddings?.Dispose();
+        if (_vectorDirectory is not null && Directory.Exists(_vectorDirectory))
+            Directory.Delete(_vectorDirectory, recursive: true);
     }
 }

@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using LeakHunter.Index.Embedding;
 using OpenCvSharp;
 
@@ -7,17 +6,6 @@ namespace LeakHunter.Index.Tests;
 
 public sealed class EmbeddingTests
 {
-    private static string DefaultManifest([CallerFilePath] string source = "")
-    {
-        // The test binaries may live outside the repository (--artifacts-path): start from this source file.
-        for (var dir = new DirectoryInfo(Path.GetDirectoryName(source)!); dir != null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "models", OnnxEmbedder.DefaultModelName + ".json");
-            if (File.Exists(candidate)) return candidate;
-        }
-        return OnnxEmbedder.FindDefaultManifest() ?? throw new FileNotFoundException("models/leakhunter-copydetect.json not found");
-    }
-
     private static Mat Picture(int seed)
     {
         var rng = new Random(seed);
@@ -31,8 +19,8 @@ public sealed class EmbeddingTests
     [Fact]
     public void Default_model_embeds_copies_near_and_other_pictures_far()
     {
-        var embedder = OnnxEmbedder.Shared(new EmbedderOptions { Manifest = DefaultManifest() });
-        Assert.Same(embedder, OnnxEmbedder.Shared(new EmbedderOptions { Manifest = DefaultManifest() }));
+        var embedder = OnnxEmbedder.Shared(new EmbedderOptions { Manifest = TestData.DefaultManifest() });
+        Assert.Same(embedder, OnnxEmbedder.Shared(new EmbedderOptions { Manifest = TestData.DefaultManifest() }));
         Assert.Equal(256, embedder.Dimension);
         using var a = Picture(1);
         using var b = Picture(2);
@@ -56,7 +44,7 @@ public sealed class EmbeddingTests
     [Fact]
     public void Preprocessing_follows_the_manifest()
     {
-        var m = EmbeddingManifest.Load(DefaultManifest());
+        var m = EmbeddingManifest.Load(TestData.DefaultManifest());
         using var embedder = new OnnxEmbedder(m, 1, 4);
         // A 2:1 picture, left half pure red, right half pure blue (BGR).
         using var img = new Mat(100, 200, MatType.CV_8UC3, new Scalar(255, 0, 0));

@@ -61,7 +61,7 @@ public class SharedMarkTests
             using var other = SceneWithCaption(seed);
             using var small = TestImages.Resized(other, 0.8);
             var d = m.Explain(TestImages.Jpeg(small, 85));
-            Assert.True(d.Match is null, $"seed {seed}: {d.DistinctInliers} inliers, coverage {d.Coverage:0.000}, {d.Cells} cells");
+            Assert.True(d.Match is null, $"seed {seed}: {d.DistinctInliers} inliers, coverage {d.Coverage:0.000}, {d.Cells} cells, pixel agreement {d.Agreement:0.000}");
         }
         // the original itself, resized and recompressed, still matches
         using var copy = TestImages.Resized(original, 0.6);
@@ -81,7 +81,7 @@ public class SharedMarkTests
             using var other = Captioned(seed, caption, logo);
             using var small = TestImages.Resized(other, 0.8);
             var d = m.Explain(TestImages.Jpeg(small, 85));
-            Assert.True(d.Match is null, $"seed {seed}: {d.DistinctInliers} inliers, coverage {d.Coverage:0.000}, {d.Cells} cells");
+            Assert.True(d.Match is null, $"seed {seed}: {d.DistinctInliers} inliers, coverage {d.Coverage:0.000}, {d.Cells} cells, pixel agreement {d.Agreement:0.000}");
         }
     }
 

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using LeakHunter.Index.Embedding;
+
 namespace LeakHunter.Index.Tests;
 
 /// <summary>Locates the shared data sets (reference PDQ images, LeakBench dev) from the test's working directory.</summary>
@@ -27,5 +30,17 @@ internal static class TestData
     {
         var shared = SharedDir() ?? throw new InvalidOperationException("The shared data directory (with pdq/ and leakbench/) was not found; set LEAKHUNTER_SHARED.");
         return Path.Combine([shared, .. parts]);
+    }
+
+    /// <summary>The manifest of the project's default embedding model (models/ in the repository).</summary>
+    public static string DefaultManifest([CallerFilePath] string source = "")
+    {
+        // The test binaries may live outside the repository (--artifacts-path): start from this source file.
+        for (var dir = new DirectoryInfo(Path.GetDirectoryName(source)!); dir != null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "models", OnnxEmbedder.DefaultModelName + ".json");
+            if (File.Exists(candidate)) return candidate;
+        }
+        return OnnxEmbedder.FindDefaultManifest() ?? throw new FileNotFoundException("models/leakhunter-copydetect.json not found");
     }
 }
