@@ -8,9 +8,10 @@ namespace LeakHunter.SiloHost.Commands;
 
 /// <summary>
 /// <c>leakhunter bench match --originals DIR --queries DIR [--truth truth.csv] [--threads N]
-/// [--extra-originals DIR --extra-count N] [--details FILE]</c>: registers the originals (plus, optionally,
-/// N synthetic extra originals cut from the pictures in another folder: crops at several scales and their
-/// mirrors, to measure at scale), matches every query and prints per-family recall, false matches,
+/// [--extra-originals DIR --extra-count N] [--details FILE] [--keep DIR] [--no-embeddings]</c>: registers the
+/// originals (plus, optionally, N synthetic extra originals cut from the pictures in another folder: crops at
+/// several scales and their mirrors, to measure at scale; with --keep the fingerprints and vectors stay in DIR
+/// and a later run only registers what is missing), matches every query and prints per-family recall, false matches,
 /// throughput (queries per second for matching and non-matching queries, from per-query latency times the
 /// number of threads) and memory per registered original. The last line is one JSON object with the figures.
 /// </summary>
@@ -19,7 +20,7 @@ public static class BenchMatchCommand
     public static Task<int> RunAsync(string[] args)
     {
         var opts = CliOptions.Parse("bench match", args,
-            ["--originals", "--queries", "--truth", "--threads", "--extra-originals", "--extra-count", "--details"], ["--no-embeddings"]);
+            ["--originals", "--queries", "--truth", "--threads", "--extra-originals", "--extra-count", "--details", "--keep"], ["--no-embeddings"]);
         string originals = opts.Required("--originals"), queries = opts.Required("--queries");
         int threads = opts.Int("--threads", 2);
         var truth = opts.Get("--truth") is { } t ? ReadTruth(t) : null;
@@ -27,12 +28,13 @@ public static class BenchMatchCommand
             throw new UsageException("bench match: --extra-originals and --extra-count go together");
 
         var options = new MatcherOptions();
-        using var scratch = new ScratchMatcher(options, embeddings: !opts.Has("--no-embeddings"));
-        var matcher = scratch.Matcher;
         GC.Collect();
         GC.WaitForPendingFinalizers();
         long before = GC.GetTotalMemory(true);
         var sw = Stopwatch.StartNew();
+        using var scratch = new ScratchMatcher(options, embeddings: !opts.Has("--no-embeddings"), opts.Get("--keep"));
+        var matcher = scratch.Matcher;
+        int kept = matcher.Count;
         int registered = MatchCommand.RegisterAll(matcher, originals, threads);
         int extra = 0;
         if (opts.Get("--extra-originals") is { } extraDir)
@@ -43,7 +45,7 @@ public static class BenchMatchCommand
         long after = GC.GetTotalMemory(true);
         int total = matcher.Count;
         Console.WriteLine($"registered {registered} originals + {extra} extra in {registerSeconds:0.0}s " +
-                          $"({registerSeconds / Math.Max(1, total) * threads * 1000:0} ms each per thread)");
+                          (kept > 0 ? $"(after loading {kept} kept ones)" : $"({registerSeconds / Math.Max(1, total) * threads * 1000:0} ms each per thread)"));
 
         var files = CliOptions.Files(queries, "--queries");
         var results = new (string Name, MatchDiagnostics? D, double Ms, string? Error)[files.Length];
@@ -152,6 +154,11 @@ public static class BenchMatchCommand
         int ok = 0;
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
         {
+            if (matcher.Get($"extra-{i:D5}") is not null)
+            {
+                Interlocked.Increment(ref ok); // kept from an earlier run (--keep)
+                return;
+            }
             var rng = new Random(i);
             var src = sources[i % sources.Length];
             try

@@ -58,6 +58,7 @@ public static class MatchCommand
         return 0;
     }
 
+    /// <summary>Registers every picture of a folder (id = file stem) that the matcher does not hold yet.</summary>
     internal static int RegisterAll(CopyMatcher matcher, string dir, int threads)
     {
         var files = CliOptions.Files(dir, "--originals");
@@ -66,7 +67,9 @@ public static class MatchCommand
         {
             try
             {
-                matcher.Register(Path.GetFileNameWithoutExtension(f), File.ReadAllBytes(f));
+                var id = Path.GetFileNameWithoutExtension(f);
+                if (matcher.Get(id) is null)
+                    matcher.Register(id, File.ReadAllBytes(f));
                 Interlocked.Increment(ref ok);
             }
             catch (ImageRejectedException e)
@@ -155,24 +158,29 @@ internal sealed class CliOptions
 }
 
 /// <summary>
-/// A matcher for the command-line verbs: fingerprints in memory and, unless switched off, the default
-/// embedding model with a vector index in a temporary directory (removed on dispose).
+/// A matcher for the command-line verbs: fingerprints in memory (or, given a directory, kept there and
+/// reused by the next run) and, unless switched off, the default embedding model with a vector index
+/// in a temporary directory (removed on dispose) or beside the kept fingerprints.
 /// </summary>
 internal sealed class ScratchMatcher : IDisposable
 {
-    private readonly string? _vectorDirectory;
+    private readonly string? _temporaryDirectory;
     private readonly EmbeddingCandidates? _embeddings;
 
-    public ScratchMatcher(MatcherOptions options, bool embeddings)
+    public ScratchMatcher(MatcherOptions options, bool embeddings, string? keepDirectory = null)
     {
         if (embeddings)
         {
             var embedder = OnnxEmbedder.Shared(new EmbedderOptions());
-            _vectorDirectory = Path.Combine(Path.GetTempPath(), "leakhunter-vectors-" + Guid.NewGuid().ToString("N"));
-            var index = EmbeddedVectorIndex.Open(_vectorDirectory, new VectorIndexOptions { Dimension = embedder.Dimension, Fsync = false });
+            string vectors;
+            if (keepDirectory is null)
+                vectors = _temporaryDirectory = Path.Combine(Path.GetTempPath(), "leakhunter-vectors-" + Guid.NewGuid().ToString("N"));
+            else
+                vectors = Path.Combine(keepDirectory, "vectors");
+            var index = EmbeddedVectorIndex.Open(vectors, new VectorIndexOptions { Dimension = embedder.Dimension, Fsync = false });
             _embeddings = new EmbeddingCandidates(embedder, index);
         }
-        Matcher = new CopyMatcher(options, null, _embeddings);
+        Matcher = new CopyMatcher(options, keepDirectory is null ? null : Path.Combine(keepDirectory, "index"), _embeddings);
     }
 
     public CopyMatcher Matcher { get; }
@@ -181,7 +189,7 @@ internal sealed class ScratchMatcher : IDisposable
     {
         Matcher.Dispose();
         _embeddings?.Dispose();
-        if (_vectorDirectory is not null && Directory.Exists(_vectorDirectory))
-            Directory.Delete(_vectorDirectory, recursive: true);
+        if (_temporaryDirectory is not null && Directory.Exists(_temporaryDirectory))
+            Directory.Delete(_temporaryDirectory, recursive: true);
     }
 }
