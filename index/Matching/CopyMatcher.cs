@@ -58,6 +58,12 @@ public sealed class CopyMatcher : IDisposable
     }
     private const int VoteMaxDistance = 50;
     private const int MinVotes = 4;
+    /// <summary>
+    /// Votes use every second descriptor of the query and of each original: candidates only need a
+    /// ranking, a quarter of the pairs rank as well, and voting time (which grows with the number of
+    /// registered descriptors) drops fourfold. Verification uses all of them.
+    /// </summary>
+    private const int VoteStride = 2;
     private const int MaxVerifications = 6;
     private const int PdqCandidateDistance = 80;
     private const int EmbeddingCandidateCount = 3;
@@ -292,7 +298,7 @@ public sealed class CopyMatcher : IDisposable
         foreach (bool mirror in new[] { false, true })
         {
             var fs = mirror ? query.MirrorFeatures : query.Features;
-            foreach (var (slot, v) in _index.Vote(fs.Descriptors, VoteMaxDistance, MinVotes))
+            foreach (var (slot, v) in _index.Vote(EveryNth(fs.Descriptors, VoteStride), VoteMaxDistance, MinVotes))
                 if (_bySlot[slot] is { } e && isEligible(e.Id))
                     ranked.Add((e, mirror, v, v / Math.Sqrt(Math.Max(50, e.Features.Count))));
         }
@@ -320,6 +326,15 @@ public sealed class CopyMatcher : IDisposable
             if (bestM <= PdqCandidateDistance) byHash.Add((e, true, bestM));
         }
         return byHash.OrderBy(r => r.Distance).Take(3).Select(r => new Candidate(r.Entry, r.Mirror, $"p{r.Distance}")).ToList();
+    }
+
+    private static byte[] EveryNth(byte[] descriptors, int n)
+    {
+        int count = descriptors.Length / FeatureSet.DescriptorBytes, kept = (count + n - 1) / n;
+        var result = new byte[kept * FeatureSet.DescriptorBytes];
+        for (int i = 0; i < kept; i++)
+            Buffer.BlockCopy(descriptors, i * n * FeatureSet.DescriptorBytes, result, i * FeatureSet.DescriptorBytes, FeatureSet.DescriptorBytes);
+        return result;
     }
 
     /// <summary>Puts the window embeddings of freshly registered or loaded originals into the vector index, then drops them from memory.</summary>
@@ -429,7 +444,7 @@ public sealed class CopyMatcher : IDisposable
         try
         {
             RemoveLocked(entry.Id);
-            entry.Slot = _index.Add(entry.Features.Descriptors);
+            entry.Slot = _index.Add(EveryNth(entry.Features.Descriptors, VoteStride));
             while (_bySlot.Count <= entry.Slot) _bySlot.Add(null);
             _bySlot[entry.Slot] = entry;
             _byId[entry.Id] = entry;
@@ -463,7 +478,7 @@ public sealed class CopyMatcher : IDisposable
         var bySlot = new List<OriginalEntry?>();
         foreach (var e in _byId.Values)
         {
-            e.Slot = index.Add(e.Features.Descriptors);
+            e.Slot = index.Add(EveryNth(e.Features.Descriptors, VoteStride));
             bySlot.Add(e);
         }
         _index = index;
