@@ -77,6 +77,7 @@ public sealed class CopyMatcher : IDisposable
     private readonly Dictionary<string, string> _bySha = new(StringComparer.Ordinal);
     private List<OriginalEntry?> _bySlot = [];
     private DescriptorIndex _index = new();
+    private WindowHashTable _windowHashes = new();
     private readonly object _writeGate = new();
     private bool _disposed;
 
@@ -132,7 +133,7 @@ public sealed class CopyMatcher : IDisposable
         get
         {
             _lock.EnterReadLock();
-            try { return _byId.Values.Sum(e => e.ApproximateBytes) + _index.ApproximateBytes; }
+            try { return _byId.Values.Sum(e => e.ApproximateBytes) + _index.ApproximateBytes + _windowHashes.ApproximateBytes; }
             finally { _lock.ExitReadLock(); }
         }
     }
@@ -217,12 +218,16 @@ public sealed class CopyMatcher : IDisposable
             return new MatchDiagnostics(null, null, 0, 0); // low detail: no stable local features
         double featuresMs = clock.Elapsed.TotalMilliseconds;
 
+        double embeddingMs, votesMs;
         var embedded = _embeddings?.Search(_embeddings.EmbedQuery(decoded.Bgr), EmbeddingCandidateCount, isEligible) ?? [];
         List<Candidate> ordered;
         _lock.EnterReadLock();
         try
         {
-            ordered = Interleave([VoteCandidates(query, isEligible), EmbeddingCandidates(embedded), HashCandidates(query, isEligible)]);
+            embeddingMs = clock.Elapsed.TotalMilliseconds - featuresMs;
+            var votes = VoteCandidates(query, isEligible);
+            votesMs = clock.Elapsed.TotalMilliseconds - featuresMs - embeddingMs;
+            ordered = Interleave([votes, EmbeddingCandidates(embedded), HashCandidates(query, isEligible)]);
         }
         finally { _lock.ExitReadLock(); }
         double candidatesMs = clock.Elapsed.TotalMilliseconds;
@@ -256,6 +261,8 @@ public sealed class CopyMatcher : IDisposable
         }
         var timings = new MatchTimings(decodeMs, featuresMs - decodeMs, candidatesMs - featuresMs, clock.Elapsed.TotalMilliseconds - candidatesMs)
         {
+            EmbeddingMs = embeddingMs,
+            VotesMs = votesMs,
             Candidates = ordered.Take(12).Select(c => $"{c.Entry.Id}{(c.Mirror ? "/m" : "")}:{c.Evidence}").ToArray(),
         };
 
@@ -314,17 +321,10 @@ public sealed class CopyMatcher : IDisposable
     private List<Candidate> HashCandidates(QueryView query, Func<string, bool> isEligible)
     {
         var byHash = new List<(OriginalEntry Entry, bool Mirror, int Distance)>();
-        foreach (var e in _byId.Values.Where(e => isEligible(e.Id)))
-        {
-            int best = int.MaxValue, bestM = int.MaxValue;
-            for (int w = 0; w < e.WindowPdq.Length; w++)
-            {
-                best = Math.Min(best, e.WindowPdq[w].Distance(query.Pdq));
-                bestM = Math.Min(bestM, e.WindowPdq[w].Distance(query.PdqMirror));
-            }
-            if (best <= PdqCandidateDistance) byHash.Add((e, false, best));
-            if (bestM <= PdqCandidateDistance) byHash.Add((e, true, bestM));
-        }
+        foreach (bool mirror in new[] { false, true })
+            foreach (var (slot, distance) in _windowHashes.Nearest(mirror ? query.PdqMirror : query.Pdq, PdqCandidateDistance))
+                if (_bySlot[slot] is { } e && isEligible(e.Id))
+                    byHash.Add((e, mirror, distance));
         return byHash.OrderBy(r => r.Distance).Take(3).Select(r => new Candidate(r.Entry, r.Mirror, $"p{r.Distance}")).ToList();
     }
 
@@ -445,6 +445,7 @@ public sealed class CopyMatcher : IDisposable
         {
             RemoveLocked(entry.Id);
             entry.Slot = _index.Add(EveryNth(entry.Features.Descriptors, VoteStride));
+            _windowHashes.Add(entry.Slot, entry.WindowPdq);
             while (_bySlot.Count <= entry.Slot) _bySlot.Add(null);
             _bySlot[entry.Slot] = entry;
             _byId[entry.Id] = entry;
@@ -475,13 +476,16 @@ public sealed class CopyMatcher : IDisposable
     private void Compact()
     {
         var index = new DescriptorIndex();
+        var windowHashes = new WindowHashTable();
         var bySlot = new List<OriginalEntry?>();
         foreach (var e in _byId.Values)
         {
             e.Slot = index.Add(EveryNth(e.Features.Descriptors, VoteStride));
+            windowHashes.Add(e.Slot, e.WindowPdq);
             bySlot.Add(e);
         }
         _index = index;
+        _windowHashes = windowHashes;
         _bySlot = bySlot;
     }
 
@@ -585,6 +589,10 @@ public sealed record MatchDiagnostics(MatchResult? Match, string? BestCandidate,
 /// <summary>Milliseconds per stage of one match: decoding, query features and hashes, candidate search, verification.</summary>
 public sealed record MatchTimings(double DecodeMs, double FeaturesMs, double CandidatesMs, double VerifyMs)
 {
-    /// <summary>The best candidates in the order they were (or would have been) verified, as "id[/m]:rank".</summary>
+    /// <summary>Parts of <see cref="CandidatesMs"/>: embedding the query and searching the vector index; descriptor votes (the rest is PDQ windows).</summary>
+    public double EmbeddingMs { get; init; }
+    public double VotesMs { get; init; }
+
+    /// <summary>The best candidates in the order they were (or would have been) verified, as "id[/m]:evidence" (v: votes, e: embedding similarity, p: PDQ distance).</summary>
     public IReadOnlyList<string> Candidates { get; init; } = [];
 }

@@ -120,7 +120,7 @@ internal sealed class DescriptorIndex
         int maxCheck = maxDistance * 64 / 256 + 7;
         // Buckets far above the average load hold descriptors of flat or repetitive patterns that
         // every picture has: they carry no evidence and would dominate the time, so they are skipped.
-        int limit = Math.Max(64, 8 * _count / Buckets);
+        int limit = Math.Max(64, 3 * _count / Buckets);
         for (int q = 0; q < nq; q++)
         {
             for (int t = 0; t < Tables; t++)

@@ -104,7 +104,7 @@ public static class BenchMatchCommand
         var timed = results.Where(r => r.D?.Timings is not null).Select(r => r.D!.Timings!).ToList();
         if (timed.Count > 0)
             Console.WriteLine($"stages (mean ms per query): decode {timed.Average(t => t.DecodeMs):0.0}, features {timed.Average(t => t.FeaturesMs):0.0}, " +
-                              $"candidates {timed.Average(t => t.CandidatesMs):0.0}, verification {timed.Average(t => t.VerifyMs):0.0}");
+                              $"candidates {timed.Average(t => t.CandidatesMs):0.0} (embedding {timed.Average(t => t.EmbeddingMs):0.0}, votes {timed.Average(t => t.VotesMs):0.0}), verification {timed.Average(t => t.VerifyMs):0.0}");
         double qpsMatch = nMatch == 0 ? 0 : nMatch / (msMatch / 1000) * threads;
         double qpsNon = nNon == 0 ? 0 : nNon / (msNon / 1000) * threads;
         long bytesPer = total == 0 ? 0 : (after - before) / total;

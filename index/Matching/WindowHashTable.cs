@@ -1,0 +1,53 @@
+using System.Numerics;
+using LeakHunter.Index.Hashing;
+
+namespace LeakHunter.Index.Matching;
+
+/// <summary>
+/// The PDQ hashes of every original's windows in one flat array (four 64-bit words per hash, the
+/// owner's slot beside it), scanned linearly: at ten thousand originals that is half a million
+/// hashes, a few milliseconds of streaming popcounts, where walking each original's own arrays
+/// cost ten times more. Slots are the matcher's (shared with <see cref="DescriptorIndex"/>).
+/// Not thread-safe; the matcher locks.
+/// </summary>
+internal sealed class WindowHashTable
+{
+    private ulong[] _words = new ulong[4 * 1024];
+    private int[] _slot = new int[1024];
+    private int _count;
+
+    public void Add(int slot, IReadOnlyList<Hash256> hashes)
+    {
+        if (_count + hashes.Count > _slot.Length)
+        {
+            int capacity = Math.Max(_count + hashes.Count, _slot.Length * 2);
+            Array.Resize(ref _slot, capacity);
+            Array.Resize(ref _words, capacity * 4);
+        }
+        foreach (var h in hashes)
+        {
+            _words[_count * 4] = h.A;
+            _words[_count * 4 + 1] = h.B;
+            _words[_count * 4 + 2] = h.C;
+            _words[_count * 4 + 3] = h.D;
+            _slot[_count++] = slot;
+        }
+    }
+
+    /// <summary>Per slot, the smallest distance of any of its windows to <paramref name="query"/>, for slots within <paramref name="maxDistance"/>.</summary>
+    public Dictionary<int, int> Nearest(Hash256 query, int maxDistance)
+    {
+        var best = new Dictionary<int, int>();
+        var words = _words;
+        for (int i = 0; i < _count; i++)
+        {
+            int d = BitOperations.PopCount(words[i * 4] ^ query.A) + BitOperations.PopCount(words[i * 4 + 1] ^ query.B)
+                  + BitOperations.PopCount(words[i * 4 + 2] ^ query.C) + BitOperations.PopCount(words[i * 4 + 3] ^ query.D);
+            if (d <= maxDistance && (!best.TryGetValue(_slot[i], out int known) || d < known))
+                best[_slot[i]] = d;
+        }
+        return best;
+    }
+
+    public long ApproximateBytes => _slot.Length * 36L;
+}
