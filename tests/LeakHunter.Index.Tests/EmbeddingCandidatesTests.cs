@@ -1,6 +1,7 @@
 using LeakHunter.Index.Embedding;
 using LeakHunter.Index.Matching;
 using LeakHunter.Index.Vectors;
+using Microsoft.Extensions.Configuration;
 using OpenCvSharp;
 
 namespace LeakHunter.Index.Tests;
@@ -82,6 +83,43 @@ public sealed class EmbeddingCandidatesTests : IDisposable
             Assert.Equal(CopyWindows.Default.Count, candidates.Count);
             Assert.Equal("registered-without-embeddings", candidates.Search(candidates.EmbedQuery(a), 1, _ => true)[0].OriginalId);
         }
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+}
+
+/// <summary>The node's wiring: configuration picks the model and the vector index, or turns them off.</summary>
+public sealed class EmbeddingConfigurationTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "lh-embconf-" + Guid.NewGuid().ToString("N"));
+
+    private static IConfiguration Config(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))
+                .Append(new KeyValuePair<string, string?>("Embedding:Manifest", TestData.DefaultManifest())))
+            .Build();
+
+    [Fact]
+    public void By_default_the_node_fills_an_embedded_index_in_its_data_directory()
+    {
+        using var candidates = IndexServiceExtensions.CreateEmbeddingCandidates(Config(), _dir);
+        Assert.NotNull(candidates);
+        Assert.IsType<EmbeddedVectorIndex>(candidates.Index);
+        Assert.Equal(256, candidates.Index.Dimension);
+        Assert.True(File.Exists(Path.Combine(_dir, "vectors", "vectors.log")));
+    }
+
+    [Fact]
+    public void The_model_can_be_switched_off_and_a_wrong_dimension_or_kind_is_refused()
+    {
+        Assert.Null(IndexServiceExtensions.CreateEmbeddingCandidates(Config(("Embedding:Enabled", "false")), _dir));
+        var wrongDimension = Assert.Throws<InvalidOperationException>(() => IndexServiceExtensions.CreateEmbeddingCandidates(Config(("Index:Dimension", "512")), _dir));
+        Assert.Contains("Index:Dimension", wrongDimension.Message);
+        var wrongKind = Assert.Throws<ArgumentException>(() => IndexServiceExtensions.CreateEmbeddingCandidates(Config(("Index:Kind", "faiss")), _dir));
+        Assert.Contains("Index:Kind", wrongKind.Message);
     }
 
     public void Dispose()
