@@ -10,13 +10,17 @@ namespace LeakHunter.Index.Matching;
 /// Finds which registered original a picture is a copy of, and what was done to it.
 /// <list type="number">
 /// <item>Exact: SHA-256 of the bytes (score 1).</item>
-/// <item>Candidates: votes of the query's ORB descriptors (and those of its mirror) in a
-/// multi-index hash of every original's descriptors; PDQ of the query and its mirror against
-/// each original's whole picture and sub-windows at three scales.</item>
+/// <item>Candidates, from three sources taken in turn (see <see cref="Interleave"/>): votes of the query's
+/// ORB descriptors (and those of its mirror) in a multi-index hash of every original's descriptors; the
+/// embedding model's nearest windows in the vector index (when the matcher has one, see
+/// <see cref="EmbeddingCandidates"/>); PDQ of the query and its mirror against each original's
+/// whole picture and sub-windows at three scales.</item>
 /// <item>Verification: ratio-tested descriptor matches, RANSAC homography, plausibility checks
 /// (orientation-preserving, bounded scale, stretch and perspective), distinct inliers counted, and
-/// the inliers must spread over the region of the original the query shows (see
-/// <see cref="Verifier.Spread"/>): a logo or caption that different photos share is no copy.</item>
+/// the evidence must cover the picture (see <see cref="Verification.Supported"/>): the inliers spread
+/// over the region of the original the query shows, or the pixels agree over most of it
+/// (<see cref="PixelAgreement"/>), and the pixels never contradict it. A logo or caption that
+/// different photos share is no copy; a copy whose sticker hides the detailed part still is.</item>
 /// <item>Decision: the distinct-inlier count is turned into a false-match probability by
 /// <see cref="MatchCalibration"/>; a match is reported when it is at most
 /// <see cref="MatcherOptions.TargetFalseMatchRate"/>. Hashes alone never decide, so flat, tiny
@@ -227,7 +231,7 @@ public sealed class CopyMatcher : IDisposable
             embeddingMs = clock.Elapsed.TotalMilliseconds - featuresMs;
             var votes = VoteCandidates(query, isEligible);
             votesMs = clock.Elapsed.TotalMilliseconds - featuresMs - embeddingMs;
-            ordered = Interleave([votes, EmbeddingCandidates(embedded), HashCandidates(query, isEligible)]);
+            ordered = Interleave([votes, EmbeddingHits(embedded), HashCandidates(query, isEligible)]);
         }
         finally { _lock.ExitReadLock(); }
         double candidatesMs = clock.Elapsed.TotalMilliseconds;
@@ -312,7 +316,7 @@ public sealed class CopyMatcher : IDisposable
         return ranked.OrderByDescending(r => r.Rank).Take(MaxVerifications).Select(r => new Candidate(r.Entry, r.Mirror, $"v{r.Votes}")).ToList();
     }
 
-    private List<Candidate> EmbeddingCandidates(IReadOnlyList<(string OriginalId, bool Mirror, float Similarity)> hits) =>
+    private List<Candidate> EmbeddingHits(IReadOnlyList<(string OriginalId, bool Mirror, float Similarity)> hits) =>
         hits.Where(h => _byId.ContainsKey(h.OriginalId))
             .Select(h => new Candidate(_byId[h.OriginalId], h.Mirror, $"e{h.Similarity:0.00}"))
             .ToList();
