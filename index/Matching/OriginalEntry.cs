@@ -38,19 +38,19 @@ internal sealed class OriginalEntry
     /// fingerprints alone; dropped from memory once they are in the index.
     /// </summary>
     public float[][]? WindowEmbeddings { get; set; }
+    public string? EmbeddingModel { get; init; }
 
     /// <summary>Gray thumbnail of the normalised frame (see <see cref="PixelAgreement"/>); absent in version 1 files.</summary>
     public byte[]? Thumbnail { get; init; }
     public int ThumbnailWidth { get; init; }
     public int ThumbnailHeight { get; init; }
-    public string? EmbeddingModel { get; init; }
 
     public int Slot { get; set; } = -1;
 
     public OriginalFingerprint ToFingerprint() => new(Id, Sha256, Width, Height);
 
     private static readonly byte[] Magic = "LHFP"u8.ToArray();
-    /// <summary>Version 2 adds the window embeddings; version 1 files (without them) still load.</summary>
+    /// <summary>Version 2 adds the window embeddings and the thumbnail; version 1 files (without them) still load.</summary>
     private const int Version = 2;
 
     public byte[] Serialize()
