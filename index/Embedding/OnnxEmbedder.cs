@@ -66,7 +66,7 @@ public sealed class OnnxEmbedder : IDisposable
     public static OnnxEmbedder Shared(EmbedderOptions options)
     {
         var path = Path.GetFullPath(options.Manifest ?? FindDefaultManifest()
-            ?? throw new FileNotFoundException($"no Embedding:Manifest configured and models/{DefaultModelName}.json not found"));
+            ?? throw new FileNotFoundException($"no Embedding:Manifest configured and models/{DefaultModelName}.json not found beside the executable or above the working directory (set Embedding:Manifest, or Embedding:Enabled=false to match without the model)"));
         return Sessions.GetOrAdd(path, p => new Lazy<OnnxEmbedder>(() =>
             new OnnxEmbedder(EmbeddingManifest.Load(p), options.Threads, options.BatchSize))).Value;
     }
