@@ -34,7 +34,7 @@ public sealed class CopyMatcher : IDisposable
     /// <summary>Long side of the frame originals are fingerprinted in.</summary>
     internal const int OriginalLongSide = 800;
     /// <summary>Long side of the copy sub-window hashes are computed on (its smallest windows keep 128 pixels).</summary>
-    private const int WindowHashLongSide = 256;
+    internal const int WindowHashLongSide = 256;
     /// <summary>Long side a query is brought to before its features are detected.</summary>
     internal const int QueryLongSide = 640;
     internal const int QueryMinLongSide = 480;

@@ -44,8 +44,13 @@ internal sealed class QueryView : IDisposable
         using var mirrorGray = new Mat();
         Cv2.Flip(gray, mirrorGray, FlipMode.Y);
         var (f, fm) = FeatureSet.DetectWithMirror(gray, mirrorGray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold, CopyMatcher.QueryCellShare);
-        var pdq = Hashing.Pdq.Compute(gray).Hash;
-        var pdqM = Hashing.Pdq.Compute(mirrorGray).Hash;
+        // PDQ exactly as the originals' windows get it (a small plain copy; PDQ reduces to 64x64 anyway):
+        // hashing the equalised full-size picture cost more than feature detection and matched worse.
+        using var small = CopyMatcher.Resize(norm, CopyMatcher.WindowHashLongSide, 0);
+        using var smallMirror = new Mat();
+        Cv2.Flip(small, smallMirror, FlipMode.Y);
+        var pdq = Hashing.Pdq.Compute(small).Hash;
+        var pdqM = Hashing.Pdq.Compute(smallMirror).Hash;
         var thumbnail = new Mat();
         double ts = Math.Min(1.0, (double)ThumbnailLongSide / Math.Max(norm.Width, norm.Height));
         using (var plainGray = new Mat())
