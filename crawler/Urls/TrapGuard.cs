@@ -12,10 +12,12 @@ public static partial class TrapGuard
     public const int MaxSegments = 25;
     public const int MaxRepeatsOfOneSegment = 3;
 
-    [GeneratedRegex(@"(^|[/?&=_-])(19|20|21)\d{2}[/-](0?[1-9]|1[0-2])([/-](0?[1-9]|[12]\d|3[01]))?($|[/?&])", RegexOptions.CultureInvariant, 100)]
+    // The timeouts are wall-clock guards against pathological input (URLs are capped at MaxUrlLength
+    // before either runs); at 100 ms a busy two-core machine could trip them on an ordinary URL.
+    [GeneratedRegex(@"(^|[/?&=_-])(19|20|21)\d{2}[/-](0?[1-9]|1[0-2])([/-](0?[1-9]|[12]\d|3[01]))?($|[/?&])", RegexOptions.CultureInvariant, 1000)]
     private static partial Regex DatePath();
 
-    [GeneratedRegex(@"calendar|[?&](date|day|month|year|week)=", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    [GeneratedRegex(@"calendar|[?&](date|day|month|year|week)=", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex CalendarHint();
 
     public static bool LooksLikeTrap(Uri url)
