@@ -8,7 +8,7 @@ public static partial class PageText
 {
     static PageText() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
-    [GeneratedRegex(@"charset\s*=\s*[""']?(?<charset>[A-Za-z0-9._:\-]+)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    [GeneratedRegex(@"charset\s*=\s*[""']?(?<charset>[A-Za-z0-9._:\-]+)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)] // input is at most 1 KB; the timeout (wall clock) only guards pathology
     private static partial Regex Charset();
 
     public static string Decode(byte[] body, string? contentTypeHeader)
