@@ -21,9 +21,9 @@ namespace LeakHunter.Index.Matching;
 /// over the region of the original the query shows, or the pixels agree over most of it
 /// (<see cref="PixelAgreement"/>), and the pixels never contradict it. A logo or caption that
 /// different photos share is no copy; a copy whose sticker hides the detailed part still is.</item>
-/// <item>Decision: the distinct-inlier count is turned into a false-match probability by
-/// <see cref="MatchCalibration"/>; a match is reported when it is at most
-/// <see cref="MatcherOptions.TargetFalseMatchRate"/>. Hashes alone never decide, so flat, tiny
+/// <item>Decision: the distinct-inlier count (times, from a dozen inliers on, the chance that as many
+/// cells agree by accident) is turned into a false-match probability by <see cref="MatchCalibration"/>;
+/// a match is reported when it is at most <see cref="MatcherOptions.TargetFalseMatchRate"/>. Hashes alone never decide, so flat, tiny
 /// or text-only pictures (which have no stable local features) never match except byte for byte.</item>
 /// </list>
 /// Thread-safe: any number of concurrent <see cref="Match"/> calls; registration excludes them
@@ -245,8 +245,8 @@ public sealed class CopyMatcher : IDisposable
                 break;
             verified++;
             var v = Verifier.Verify(mirror ? query.MirrorFeatures : query.Features, query.Width, query.Height, entry);
-            if (v is not null && v.DistinctInliers >= 8)
-                v = v with { Agreement = Verifier.Agreement(v, mirror, query, entry) };
+            if (v is not null && v.DistinctInliers >= 8 && Verifier.Agreement(v, mirror, query, entry) is { } agreement)
+                v = v with { Agreement = agreement.Share, AgreementCells = agreement.Cells };
             if (v is not null && !v.Supported)
             {
                 // evidence concentrated on a small part of the original (a shared logo or caption),
@@ -255,7 +255,7 @@ public sealed class CopyMatcher : IDisposable
                     (bestUnspread, bestUnspreadEntry) = (v, entry);
                 continue;
             }
-            if (v is not null && (best is null || v.DistinctInliers > best.DistinctInliers))
+            if (v is not null && (best is null || FalseMatchProbability(v) < FalseMatchProbability(best)))
             {
                 best = v with { Mirror = mirror };
                 bestEntry = entry;
@@ -274,13 +274,18 @@ public sealed class CopyMatcher : IDisposable
             return bestUnspread is null
                 ? new MatchDiagnostics(null, null, 0, verified) { Timings = timings }
                 : new MatchDiagnostics(null, bestUnspreadEntry!.Id, bestUnspread.DistinctInliers, verified, bestUnspread.Coverage, bestUnspread.Cells) { Timings = timings, Agreement = bestUnspread.Agreement };
-        if (best.DistinctInliers < InlierThreshold)
+        double p = FalseMatchProbability(best);
+        if (p > _options.TargetFalseMatchRate)
             return new MatchDiagnostics(null, bestEntry.Id, best.DistinctInliers, verified, best.Coverage, best.Cells) { Timings = timings, Agreement = best.Agreement };
 
         var (transform, homography) = Verifier.Describe(best, query, decoded, bestEntry);
-        double score = _calibration.Score(best.DistinctInliers, _options.TargetFalseMatchRate);
+        double score = MatchCalibration.Score(p, _options.TargetFalseMatchRate);
         return new MatchDiagnostics(new MatchResult(bestEntry.Id, score, transform, homography, sha), bestEntry.Id, best.DistinctInliers, verified, best.Coverage, best.Cells) { Timings = timings, Agreement = best.Agreement };
     }
+
+    /// <summary>Inliers alone, or inliers corroborated by agreeing pixels (see <see cref="MatchCalibration"/>).</summary>
+    private double FalseMatchProbability(Verification v) =>
+        _calibration.FalseMatchProbability(v.DistinctInliers, v.AgreeingCells, v.AgreementCells);
 
     /// <summary>A candidate for verification and the evidence that put it forward (for diagnostics).</summary>
     private readonly record struct Candidate(OriginalEntry Entry, bool Mirror, string Evidence);

@@ -48,10 +48,60 @@ public sealed class MatchCalibration
         return (int)Math.Ceiling(Offset + Slope * Math.Log(1.0 / t));
     }
 
-    public double Score(int distinctInliers, double targetFalseMatchRate)
+    public double Score(int distinctInliers, double targetFalseMatchRate) =>
+        Score(FalseMatchProbability(distinctInliers), targetFalseMatchRate);
+
+    public static double Score(double falseMatchProbability, double targetFalseMatchRate)
     {
-        double p = Math.Max(FalseMatchProbability(distinctInliers), 1e-300);
+        double p = Math.Max(falseMatchProbability, 1e-300);
         double t = Math.Clamp(targetFalseMatchRate, 1e-300, 0.5);
         return Math.Clamp(Math.Log10(1.0 / p) / (2 * Math.Log10(1.0 / t)), 0.0, 1.0);
+    }
+
+    /// <summary>
+    /// Fewest distinct inliers that pixel agreement may corroborate: below it a homography rests on
+    /// too few points to say where the query lies on the original.
+    /// </summary>
+    public const int MinCorroboratedInliers = 12;
+
+    /// <summary>
+    /// Chance that one textured cell of an impostor's warped query correlates with the original
+    /// (NCC ≥ 0.5). Measured: the train pictures against the dev originals agree on 0–11 % of cells;
+    /// 20 % is taken to stay on the safe side.
+    /// </summary>
+    public const double ChanceCellAgreement = 0.2;
+
+    /// <summary>
+    /// False-match probability of geometric evidence corroborated by pixels: the inlier tail times the
+    /// chance that at least <paramref name="agreeingCells"/> of <paramref name="judgedCells"/> cells
+    /// agree by accident (binomial, <see cref="ChanceCellAgreement"/>). An impostor's homography is a
+    /// chance fit, so its pixels agree no more than chance allows; the two are independent for it.
+    /// </summary>
+    public double FalseMatchProbability(int distinctInliers, int agreeingCells, int judgedCells)
+    {
+        double geometric = FalseMatchProbability(distinctInliers);
+        if (distinctInliers < MinCorroboratedInliers || judgedCells <= 0)
+            return geometric;
+        return geometric * BinomialTail(judgedCells, agreeingCells, ChanceCellAgreement);
+    }
+
+    /// <summary>P(X ≥ k) for X ~ Binomial(n, q).</summary>
+    internal static double BinomialTail(int n, int k, double q)
+    {
+        double sum = 0;
+        for (int i = Math.Max(0, k); i <= n; i++)
+        {
+            double logTerm = LogChoose(n, i) + i * Math.Log(q) + (n - i) * Math.Log(1 - q);
+            sum += Math.Exp(logTerm);
+        }
+        return Math.Min(1.0, sum);
+    }
+
+    private static double LogChoose(int n, int k)
+    {
+        double r = 0;
+        for (int i = 1; i <= k; i++)
+            r += Math.Log(n - k + i) - Math.Log(i);
+        return r;
     }
 }

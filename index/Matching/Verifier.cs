@@ -77,6 +77,12 @@ internal sealed record Verification(double[] Homography, int Inliers, int Distin
     /// <summary>Share of the visible textured cells whose pixels agree (see <see cref="PixelAgreement"/>); null when not measured or undecidable.</summary>
     public double? Agreement { get; init; }
 
+    /// <summary>Cells the agreement was judged on (visible in the query, textured in the original).</summary>
+    public int AgreementCells { get; init; }
+
+    /// <summary>Cells whose pixels agree.</summary>
+    public int AgreeingCells => Agreement is { } share ? (int)Math.Round(share * AgreementCells) : 0;
+
     /// <summary>
     /// Whether the evidence covers the picture rather than a shared detail: the inliers spread over the
     /// original's detail, or the pixels agree over most of what the query shows (a sticker may hide the
@@ -148,14 +154,14 @@ internal static class Verifier
     }
 
     /// <summary>Pixel agreement of a verification (query side chosen by mirror), or null without an original thumbnail.</summary>
-    public static double? Agreement(Verification v, bool mirror, QueryView q, OriginalEntry o)
+    public static (double Share, int Cells)? Agreement(Verification v, bool mirror, QueryView q, OriginalEntry o)
     {
         using var originalThumb = o.ThumbnailMat();
         if (originalThumb is null)
             return null;
         double so = (double)o.ThumbnailWidth / o.NormWidth, sq = q.ThumbnailScale;
         var toThumb = Mul(new double[] { so, 0, 0, 0, so, 0, 0, 0, 1 }, Mul(v.Homography, new double[] { 1 / sq, 0, 0, 0, 1 / sq, 0, 0, 0, 1 }));
-        return PixelAgreement.Measure(mirror ? q.MirrorThumbnail : q.Thumbnail, originalThumb, toThumb)?.Share;
+        return PixelAgreement.Measure(mirror ? q.MirrorThumbnail : q.Thumbnail, originalThumb, toThumb);
     }
 
     /// <summary>

@@ -225,4 +225,18 @@ public class MatcherPersistenceTests
         Assert.Equal(0.5, c.Score(c.Threshold(1e-6), 1e-6), 1);
         Assert.True(c.FalseMatchProbability(c.Threshold(1e-6)) <= 1e-6);
     }
+
+    [Fact]
+    public void Pixels_corroborate_a_dozen_inliers_only_when_nearly_every_cell_agrees()
+    {
+        var c = MatchCalibration.Default;
+        const double target = 1e-6;
+        Assert.Equal(0.2 * 0.2, MatchCalibration.BinomialTail(2, 2, 0.2), 9);
+        Assert.Equal(1.0, MatchCalibration.BinomialTail(5, 0, 0.2), 9);
+        Assert.True(c.FalseMatchProbability(12) > target); // geometry alone is not enough
+        Assert.True(c.FalseMatchProbability(12, agreeingCells: 8, judgedCells: 8) <= target);
+        Assert.True(c.FalseMatchProbability(12, agreeingCells: 20, judgedCells: 24) <= target);
+        Assert.True(c.FalseMatchProbability(12, agreeingCells: 5, judgedCells: 8) > target); // an impostor can do that
+        Assert.Equal(c.FalseMatchProbability(11), c.FalseMatchProbability(11, agreeingCells: 30, judgedCells: 30)); // too few points
+    }
 }
