@@ -461,8 +461,18 @@ public static class WatermarkDecoder
             sc.Set(0, 0, (double)original8.Cols / query8.Cols);
             sc.Set(1, 1, (double)original8.Rows / query8.Rows);
             sc.Set(2, 2, 1.0);
+            if (Try(sc)) return true;
+            // The whole picture mirrored (as is: a mirrored copy does not correlate with the original, ECC cannot
+            // start from the plain scaling).
+            using var mirrored = new Mat(3, 3, MatType.CV_64F, Scalar.All(0));
+            mirrored.Set(0, 0, -(double)original8.Cols / query8.Cols);
+            mirrored.Set(0, 2, original8.Cols - (double)original8.Cols / query8.Cols);
+            mirrored.Set(1, 1, (double)original8.Rows / query8.Rows);
+            mirrored.Set(2, 2, 1.0);
+            if (Try(mirrored)) return true;
             // The whole picture, perhaps turned by a small angle about its middle: ECC from the plain scaling.
-            return TryWithRefinement(sc);
+            using var refined = WatermarkGeometry.RefineEcc(query8, original8, sc, out _);
+            return refined is not null && TryRefined(refined);
         }
 
         bool TryScaledTurned()
