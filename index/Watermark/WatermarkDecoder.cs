@@ -11,9 +11,14 @@ namespace LeakHunter.Index.Watermark;
 /// <item>Blind: the scale is taken first as the picture's own (resized copies) and otherwise estimated from
 /// the autocorrelation of the whitened picture, whose periodic peaks give the tile's period (cropped and
 /// rescaled copies); the phase comes from the synchronisation chips; the mirror image is tried too.</item>
-/// <item>Informed: the found picture is warped back onto the original with a homography (given, or estimated
-/// with ORB + RANSAC, mirrored too), the original is subtracted (after a gain/offset fit for colour changes),
-/// and the rest is decoded at the original's known layout.</item>
+/// <item>Informed: the found picture is warped back onto the original with a homography, the original is
+/// subtracted (after a gain/offset fit for colour changes), and the rest is decoded at the original's known
+/// layout. Registrations are tried cheapest first until one decodes: the given homography; the whole picture
+/// scaled, mirrored, or turned a little about its middle; ORB matches (homography and similarity RANSAC, the
+/// mirror image too); a multi-scale correlation search (the original inside a screenshot, or a crop of it);
+/// SIFT matches; an ECC search over start angles; finally blind decoding. Each rough registration that does
+/// not decode as it is gets refined by ECC (see <see cref="WatermarkGeometry"/>), and the refined one, if it
+/// still does not decode, replaced by the similarities from each of its rows.</item>
 /// </list>
 /// </summary>
 public static class WatermarkDecoder
