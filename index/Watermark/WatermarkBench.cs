@@ -64,7 +64,7 @@ public static class WatermarkBench
             }
             foreach (var a in attacks)
             {
-                using var attacked = a.Apply(marked3, new Random(o.Seed * 104729 + i * 31 + a.Name.GetHashCode(StringComparison.Ordinal) % 1000), other3);
+                using var attacked = a.Apply(marked3, new Random(o.Seed * 104729 + i * 31 + AttackSeed(a.Name)), other3);
                 using var ag = WatermarkImage.ToGray(attacked);
                 double? ap = null, asim = null;
                 if (attacked.Size() == marked3.Size()) { ap = Psnr(marked3, attacked); asim = Ssim(marked3, attacked); }
@@ -188,6 +188,17 @@ public static class WatermarkBench
         var o = new Mat();
         Cv2.Resize(c, o, new Size(Math.Max(16, (int)(w * f)), Math.Max(16, (int)(h * f))), 0, 0, InterpolationFlags.Area);
         return o;
+    }
+
+    /// <summary>
+    /// A per-attack seed that is the same in every process (string.GetHashCode is randomised per process, which
+    /// made crops, stickers and screenshots land elsewhere on every run): FNV-1a of the name, mod 1000.
+    /// </summary>
+    internal static int AttackSeed(string name)
+    {
+        var h = 2166136261u;
+        foreach (var ch in name) { h ^= ch; h *= 16777619u; }
+        return (int)(h % 1000);
     }
 
     private static double BitAcc(uint a, uint b) => (32 - System.Numerics.BitOperations.PopCount(a ^ b)) / 32.0;
