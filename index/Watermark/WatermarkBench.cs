@@ -21,6 +21,7 @@ public static class WatermarkBench
         public double BitsBlind, BitsInformed;
         public int OkBlind, OkInformed, WrongBlind, WrongInformed, N;
         public double MsBlind, MsInformed;
+        public readonly List<string> FailedBlind = [], FailedInformed = [];
     }
 
     public static int Run(Options o, TextWriter output, WatermarkKey? key = null)
@@ -63,7 +64,7 @@ public static class WatermarkBench
             }
             foreach (var a in attacks)
             {
-                using var attacked = a.Apply(marked3, new Random(o.Seed * 104729 + i * 31 + a.Name.GetHashCode(StringComparison.Ordinal) % 1000), other3);
+                using var attacked = a.Apply(marked3, new Random(o.Seed * 104729 + i * 31 + AttackSeed(a.Name)), other3);
                 using var ag = WatermarkImage.ToGray(attacked);
                 double? ap = null, asim = null;
                 if (attacked.Size() == marked3.Size()) { ap = Psnr(marked3, attacked); asim = Ssim(marked3, attacked); }
@@ -81,6 +82,9 @@ public static class WatermarkBench
                     s.BitsInformed += BitAcc(inf.RawPayload, payload);
                     if (blind.Reading.Found) { if (blind.Reading.Payload == payload) s.OkBlind++; else s.WrongBlind++; }
                     if (inf.Reading.Found) { if (inf.Reading.Payload == payload) s.OkInformed++; else s.WrongInformed++; }
+                    var name = Path.GetFileName(files[i]);
+                    if (blind.Reading.Payload != payload) s.FailedBlind.Add(name);
+                    if (inf.Reading.Payload != payload) s.FailedInformed.Add(name);
                     s.MsBlind += tb; s.MsInformed += ti;
                 }
             }
@@ -120,6 +124,7 @@ public static class WatermarkBench
                     ["success"] = Math.Round((double)s.OkBlind / s.N, 4),
                     ["wrong"] = s.WrongBlind,
                     ["ms"] = Math.Round(s.MsBlind / s.N, 1),
+                    ["failed"] = new JsonArray(s.FailedBlind.Order(StringComparer.Ordinal).Select(f => (JsonNode?)f).ToArray()),
                 },
                 ["informed"] = new JsonObject
                 {
@@ -127,10 +132,20 @@ public static class WatermarkBench
                     ["success"] = Math.Round((double)s.OkInformed / s.N, 4),
                     ["wrong"] = s.WrongInformed,
                     ["ms"] = Math.Round(s.MsInformed / s.N, 1),
+                    ["failed"] = new JsonArray(s.FailedInformed.Order(StringComparer.Ordinal).Select(f => (JsonNode?)f).ToArray()),
                 },
             };
         }
         json["attacks"] = jat;
+        // Which photos failed where (to find weak pictures): one line per attack and mode with failures.
+        foreach (var a in attacks)
+        {
+            var s = acc[a.Name];
+            if (s.FailedInformed.Count > 0)
+                output.WriteLine($"failed {a.Name} informed: {string.Join(" ", s.FailedInformed.Order(StringComparer.Ordinal))}");
+            if (s.FailedBlind.Count > 0)
+                output.WriteLine($"failed {a.Name} blind: {string.Join(" ", s.FailedBlind.Order(StringComparer.Ordinal))}");
+        }
         if (o.UnmarkedDir is { } ud)
             json["unmarked"] = UnmarkedCampaign(ud, o, key, output);
         output.WriteLine(json.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
@@ -173,6 +188,17 @@ public static class WatermarkBench
         var o = new Mat();
         Cv2.Resize(c, o, new Size(Math.Max(16, (int)(w * f)), Math.Max(16, (int)(h * f))), 0, 0, InterpolationFlags.Area);
         return o;
+    }
+
+    /// <summary>
+    /// A per-attack seed that is the same in every process (string.GetHashCode is randomised per process, which
+    /// made crops, stickers and screenshots land elsewhere on every run): FNV-1a of the name, mod 1000.
+    /// </summary>
+    internal static int AttackSeed(string name)
+    {
+        var h = 2166136261u;
+        foreach (var ch in name) { h ^= ch; h *= 16777619u; }
+        return (int)(h % 1000);
     }
 
     private static double BitAcc(uint a, uint b) => (32 - System.Numerics.BitOperations.PopCount(a ^ b)) / 32.0;

@@ -11,9 +11,14 @@ namespace LeakHunter.Index.Watermark;
 /// <item>Blind: the scale is taken first as the picture's own (resized copies) and otherwise estimated from
 /// the autocorrelation of the whitened picture, whose periodic peaks give the tile's period (cropped and
 /// rescaled copies); the phase comes from the synchronisation chips; the mirror image is tried too.</item>
-/// <item>Informed: the found picture is warped back onto the original with a homography (given, or estimated
-/// with ORB + RANSAC, mirrored too), the original is subtracted (after a gain/offset fit for colour changes),
-/// and the rest is decoded at the original's known layout.</item>
+/// <item>Informed: the found picture is warped back onto the original with a homography, the original is
+/// subtracted (after a gain/offset fit for colour changes), and the rest is decoded at the original's known
+/// layout. Registrations are tried cheapest first until one decodes: the given homography; the whole picture
+/// scaled, mirrored, or turned a little about its middle; ORB matches (homography and similarity RANSAC, the
+/// mirror image too); a multi-scale correlation search (the original inside a screenshot, or a crop of it);
+/// SIFT matches; an ECC search over start angles; finally blind decoding. Each rough registration that does
+/// not decode as it is gets refined by ECC (see <see cref="WatermarkGeometry"/>), and the refined one, if it
+/// still does not decode, replaced by the similarities from each of its rows.</item>
 /// </list>
 /// </summary>
 public static class WatermarkDecoder
@@ -387,55 +392,109 @@ public static class WatermarkDecoder
     internal static Result DecodeInformed(Mat query8, Mat original8, WatermarkKey key, double[]? homography)
     {
         var layout = WatermarkLayout.For(key);
-        var hs = new List<Mat>();
-        try
+        Result? best = null;
+        // Each registration is tried as it is and, when that does not decode, refined by ECC (precise where
+        // the registration came from few or ambiguous features, or was only a guess).
+        if (homography is { Length: 9 })
         {
-            if (homography is { Length: 9 })
-            {
-                var h = new Mat(3, 3, MatType.CV_64F);
-                for (var i = 0; i < 9; i++) h.Set(i / 3, i % 3, homography[i]);
-                hs.Add(h);
-            }
-            Result? best = null;
-            foreach (var h in hs)
-            {
-                var res = DecodeWarped(query8, original8, h, layout, key);
-                if (res.Reading.Found) return res;
-                if (best is null || res.SyncZ > best.SyncZ) best = res;
-            }
-            // The query may be the whole original, resized (same aspect ratio): cheapest, try first.
-            var sameAspect = Math.Abs(Math.Log((double)query8.Cols / query8.Rows * original8.Rows / original8.Cols)) < 0.01;
-            if (sameAspect && TryScaled(ref best)) return best!;
-            // Registration by features: ORB first, SIFT when ORB's registration does not decode.
-            foreach (var sift in new[] { false, true })
-            {
-                using var est = WatermarkGeometry.EstimateHomography(query8, original8, sift);
-                if (est is null) continue;
-                var res = DecodeWarped(query8, original8, est, layout, key);
-                if (res.Reading.Found) return res;
-                if (best is null || res.SyncZ > best.SyncZ) best = res;
-            }
-            if (!sameAspect && TryScaled(ref best)) return best!;
-            var blind = DecodeBlind(query8, key);
-            if (blind.Reading.Found) return blind with { Reading = blind.Reading with { Mode = WatermarkReading.Informed } };
-            return best ?? new Result(new WatermarkReading(false, null, 0, WatermarkReading.Informed), 0, 0);
+            using var h = new Mat(3, 3, MatType.CV_64F);
+            for (var i = 0; i < 9; i++) h.Set(i / 3, i % 3, homography[i]);
+            if (TryWithRefinement(h)) return best!;
         }
-        finally
+        // The query may be the whole original, resized (same aspect ratio) or turned about its middle: cheapest,
+        // try first.
+        var sameAspect = Math.Abs(Math.Log((double)query8.Cols / query8.Rows * original8.Rows / original8.Cols)) < 0.01;
+        if (sameAspect && TryScaled()) return best!;
+        // Registration by features (ORB first, SIFT when ORB's registration does not decode), and between them
+        // a search of scale and shift for pictures with too few distinct corners.
+        foreach (var how in new[] { "orb", "search", "sift" })
         {
-            foreach (var h in hs) h.Dispose();
+            var candidates = how == "search" ? WatermarkGeometry.SearchScaleShift(query8, original8)
+                : WatermarkGeometry.EstimateCandidates(query8, original8, how == "sift");
+            try
+            {
+                foreach (var est in candidates)
+                    if (TryWithRefinement(est)) return best!;
+            }
+            finally
+            {
+                foreach (var c in candidates) c.Dispose();
+            }
+        }
+        if (sameAspect ? TryScaledTurned() : TryScaled()) return best!;
+        var blind = DecodeBlind(query8, key);
+        if (blind.Reading.Found) return blind with { Reading = blind.Reading with { Mode = WatermarkReading.Informed } };
+        return best ?? new Result(new WatermarkReading(false, null, 0, WatermarkReading.Informed), 0, 0);
+
+        bool Try(Mat h)
+        {
+            var res = DecodeWarped(query8, original8, h, layout, key);
+            if (res.Reading.Found || best is null || res.SyncZ > best.SyncZ) best = res;
+            return res.Reading.Found;
         }
 
-        bool TryScaled(ref Result? best)
+        bool TryWithRefinement(Mat h, IReadOnlyList<double>? startDegrees = null)
+        {
+            if (Try(h)) return true;
+            using var refined = WatermarkGeometry.RefineEcc(query8, original8, h, startDegrees ?? [0.0], out var cc);
+            if (Environment.GetEnvironmentVariable("WM_DEBUG") == "1")
+                Console.Error.WriteLine($"ecc: {(refined is null ? "failed" : $"cc={cc:F3}")}");
+            return refined is not null && TryRefined(refined);
+        }
+
+        // A refined registration, and when it does not decode, the similarities from each of its rows (for
+        // pictures that pin down one direction only).
+        bool TryRefined(Mat refined)
+        {
+            if (Try(refined)) return true;
+            var sims = WatermarkGeometry.SimilaritiesOf(refined, query8.Size());
+            try
+            {
+                foreach (var s in sims)
+                    if (Try(s)) return true;
+                return false;
+            }
+            finally
+            {
+                foreach (var s in sims) s.Dispose();
+            }
+        }
+
+        bool TryScaled()
         {
             using var sc = new Mat(3, 3, MatType.CV_64F, Scalar.All(0));
             sc.Set(0, 0, (double)original8.Cols / query8.Cols);
             sc.Set(1, 1, (double)original8.Rows / query8.Rows);
             sc.Set(2, 2, 1.0);
-            var res = DecodeWarped(query8, original8, sc, layout, key);
-            if (res.Reading.Found || best is null || res.SyncZ > best.SyncZ) best = res;
-            return res.Reading.Found;
+            if (Try(sc)) return true;
+            // The whole picture mirrored (as is: a mirrored copy does not correlate with the original, ECC cannot
+            // start from the plain scaling).
+            using var mirrored = new Mat(3, 3, MatType.CV_64F, Scalar.All(0));
+            mirrored.Set(0, 0, -(double)original8.Cols / query8.Cols);
+            mirrored.Set(0, 2, original8.Cols - (double)original8.Cols / query8.Cols);
+            mirrored.Set(1, 1, (double)original8.Rows / query8.Rows);
+            mirrored.Set(2, 2, 1.0);
+            if (Try(mirrored)) return true;
+            // The whole picture, perhaps turned by a small angle about its middle: ECC from the plain scaling.
+            using var refined = WatermarkGeometry.RefineEcc(query8, original8, sc, out _);
+            return refined is not null && TryRefined(refined);
+        }
+
+        bool TryScaledTurned()
+        {
+            using var sc = new Mat(3, 3, MatType.CV_64F, Scalar.All(0));
+            sc.Set(0, 0, (double)original8.Cols / query8.Cols);
+            sc.Set(1, 1, (double)original8.Rows / query8.Rows);
+            sc.Set(2, 2, 1.0);
+            // ECC from a few starting angles: on strongly periodic texture (stripes) it converges only from
+            // within about a degree, and features there are ambiguous.
+            using var refined = WatermarkGeometry.RefineEcc(query8, original8, sc, WholePictureTurns, out _);
+            return refined is not null && TryRefined(refined);
         }
     }
+
+    /// <summary>Starting angles (degrees) of the coarse search for a whole picture turned about its middle.</summary>
+    private static readonly double[] WholePictureTurns = [-2, 2, -4, 4, -6, 6, -8, 8, -10, 10];
 
     private static Result DecodeWarped(Mat query8, Mat original8, Mat h, WatermarkLayout layout, WatermarkKey key)
     {

@@ -164,6 +164,80 @@ public class WatermarkTests
         Assert.Equal(payload, WatermarkDecoder.DecodeBlind(Jpeg(flipped, 90), Key).Payload);
     }
 
+    /// <summary>Vertical stripes under a slow horizontal shading: almost no distinct corners, and periodic.</summary>
+    internal static Mat StripesPhoto(int seed, int width = 800, int height = 800)
+    {
+        var rng = new Random(seed);
+        var period = 18 + rng.Next(10);
+        var img = new Mat(height, width, MatType.CV_8UC3);
+        var row = new Vec3b[width];
+        for (var x = 0; x < width; x++)
+        {
+            var shade = 0.75 + 0.25 * Math.Sin(x * 2 * Math.PI / width * 1.5);
+            var stripe = 0.5 + 0.5 * Math.Sin(x * 2 * Math.PI / period);
+            var v = shade * (70 + 130 * stripe);
+            row[x] = new Vec3b((byte)(v * 0.55), (byte)(v * 0.8), (byte)Math.Min(255, v * 1.05));
+        }
+        for (var y = 0; y < height; y++)
+        for (var x = 0; x < width; x++)
+            img.Set(y, x, row[x]);
+        using var noise = new Mat(img.Size(), MatType.CV_32FC3);
+        Cv2.Randn(noise, Scalar.All(0), Scalar.All(2));
+        using var f = new Mat();
+        img.ConvertTo(f, MatType.CV_32FC3);
+        Cv2.Add(f, noise, f);
+        f.ConvertTo(img, MatType.CV_8UC3);
+        return img;
+    }
+
+    /// <summary>A smooth colour field (a few soft blobs, no edges): next to nothing for corner detectors.</summary>
+    internal static Mat SmoothPhoto(int seed, int width = 800, int height = 500)
+    {
+        var rng = new Random(seed);
+        var img = new Mat(height, width, MatType.CV_8UC3);
+        using (var small = new Mat(3, 4, MatType.CV_8UC3))
+        {
+            for (var y = 0; y < 3; y++)
+            for (var x = 0; x < 4; x++)
+                small.Set(y, x, new Vec3b((byte)rng.Next(20, 200), (byte)rng.Next(20, 200), (byte)rng.Next(20, 200)));
+            Cv2.Resize(small, img, img.Size(), 0, 0, InterpolationFlags.Cubic);
+        }
+        Cv2.GaussianBlur(img, img, new Size(0, 0), 25);
+        return img;
+    }
+
+    public static TheoryData<string, int, string> LowTextureCases => new()
+    {
+        { "stripes", 21, "rotate2" }, { "stripes", 22, "rotate5" }, { "stripes", 23, "screenshot" },
+        { "smooth", 24, "rotate2" }, { "smooth", 25, "rotate5" }, { "smooth", 26, "screenshot" },
+        { "stripes", 27, "combo" }, { "smooth", 28, "combo" },
+    };
+
+    /// <summary>
+    /// Informed decoding must register pictures that feature matching cannot (stripes, smooth fields): the copy
+    /// turned about its middle, shown inside a screenshot, or cropped, shrunk, recoloured and re-encoded.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(LowTextureCases))]
+    public void Informed_registers_low_texture_pictures(string kind, int seed, string attack)
+    {
+        using var img = kind == "stripes" ? StripesPhoto(seed) : SmoothPhoto(seed);
+        var original = Jpeg(img, 95);
+        var payload = (uint)new Random(seed).NextInt64(0, 1L << 32);
+        using var marked = Decode(WatermarkEmbedder.Embed(original, payload, Key));
+        using var attacked = attack switch
+        {
+            "rotate2" => WatermarkAttacks.Rotate(marked, 2),
+            "rotate5" => WatermarkAttacks.Rotate(marked, -5),
+            "screenshot" => WatermarkAttacks.Screenshot(marked, new Random(seed)),
+            _ => WatermarkAttacks.Combo(marked, new Random(seed)),
+        };
+        var r = WatermarkDecoder.DecodeInformed(Jpeg(attacked, 90), original, Key, null);
+        Assert.True(r.Found, $"{kind} {attack}: not found");
+        Assert.Equal(payload, r.Payload);
+        Assert.Equal("informed", r.Mode);
+    }
+
     [Fact]
     public void Format_is_kept()
     {
