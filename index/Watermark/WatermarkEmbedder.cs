@@ -27,12 +27,20 @@ public static class WatermarkEmbedder
         ArgumentNullException.ThrowIfNull(key);
         var fmt = WatermarkImage.Detect(imageBytes);
         using var img = WatermarkImage.Decode(imageBytes);
-        using var marked = EmbedMat(img, payload, key, strength);
-        return WatermarkImage.Encode(marked, fmt == WatermarkImageFormat.Other ? WatermarkImageFormat.Png : fmt, jpegQuality);
+        EmbedInPlace(img, payload, key, strength);
+        return WatermarkImage.Encode(img, fmt == WatermarkImageFormat.Other ? WatermarkImageFormat.Png : fmt, jpegQuality);
     }
 
-    /// <summary>Embeds into a decoded 8-bit picture (1, 3 or 4 channels; alpha untouched).</summary>
+    /// <summary>A marked copy of a decoded 8-bit picture (1, 3 or 4 channels; alpha untouched).</summary>
     internal static Mat EmbedMat(Mat img, uint payload, WatermarkKey key, double strength = DefaultStrength)
+    {
+        var marked = img.Clone();
+        EmbedInPlace(marked, payload, key, strength);
+        return marked;
+    }
+
+    /// <summary>Marks a decoded 8-bit picture in place (a copy of a 12-megapixel picture costs a third of the marking).</summary>
+    internal static void EmbedInPlace(Mat img, uint payload, WatermarkKey key, double strength = DefaultStrength)
     {
         var layout = WatermarkLayout.For(key);
         var coded = WatermarkCode.Encode(WatermarkCode.InfoFor(payload, key, layout.Whitening));
@@ -41,15 +49,42 @@ public static class WatermarkEmbedder
         var fs = WatermarkImage.FrameSize(w, h);
         using var pattern = TilePattern(tile, fs);
         using var gray = WatermarkImage.ToGray(img);
-        using var delta = new Mat();
-        Cv2.Resize(pattern, delta, new Size(w, h), 0, 0, InterpolationFlags.Linear);
-        using (var mask = MaskFor(gray))
-            Cv2.Multiply(delta, mask, delta);
-        var rms = Cv2.Norm(delta, NormTypes.L2) / Math.Sqrt((double)w * h);
-        var alpha = rms > 1e-9 ? strength / rms : 0;
-        var outMat = img.Clone();
-        AddToChannels(outMat, delta, (float)alpha);
-        return outMat;
+        if ((double)w * h <= MaxWorkPixels)
+        {
+            using var delta = new Mat();
+            Cv2.Resize(pattern, delta, new Size(w, h), 0, 0, InterpolationFlags.Linear);
+            using (var mask = PerceptualMask(gray))
+                Cv2.Multiply(delta, mask, delta);
+            AddToChannels(img, delta, (float)Gain(delta, strength));
+            return;
+        }
+        // A big picture: pattern and mask are smooth at this scale (the pattern comes from a frame with a short
+        // side of 256, the mask is blurred), so their product is made at about a megapixel, quantised to
+        // quarter levels in 8 bits (whose upsampling is fast) and added at full size through a table.
+        var f = Math.Sqrt(MaxWorkPixels / ((double)w * h));
+        var work = new Size(Math.Max(1, (int)Math.Round(w * f)), Math.Max(1, (int)Math.Round(h * f)));
+        using var smallGray = new Mat();
+        Cv2.Resize(gray, smallGray, work, 0, 0, InterpolationFlags.Area);
+        using var smallDelta = new Mat();
+        Cv2.Resize(pattern, smallDelta, work, 0, 0, InterpolationFlags.Linear);
+        using (var mask = PerceptualMask(smallGray))
+            Cv2.Multiply(smallDelta, mask, smallDelta);
+        using var quantised = new Mat();
+        smallDelta.ConvertTo(quantised, MatType.CV_8UC1, Gain(smallDelta, strength) * QuarterLevels, 128);
+        using var full = new Mat();
+        Cv2.Resize(quantised, full, new Size(w, h), 0, 0, InterpolationFlags.Linear);
+        AddQuantisedToChannels(img, full);
+    }
+
+    /// <summary>Above this many pixels the mark is shaped at about this many pixels and upsampled.</summary>
+    private const double MaxWorkPixels = 1.2e6;
+    private const double QuarterLevels = 4;
+
+    /// <summary>Factor that brings the pattern's root-mean-square to <paramref name="strength"/> levels.</summary>
+    private static double Gain(Mat delta, double strength)
+    {
+        var rms = Cv2.Norm(delta, NormTypes.L2) / Math.Sqrt((double)delta.Cols * delta.Rows);
+        return rms > 1e-9 ? strength / rms : 0;
     }
 
     /// <summary>The frame-sized pattern: the tile repeated from the frame's top-left corner.</summary>
@@ -67,21 +102,6 @@ public static class WatermarkEmbedder
             }
         }
         return m;
-    }
-
-    /// <summary>The perceptual mask at full size; for big pictures computed at about 2 megapixels and upsampled.</summary>
-    private static Mat MaskFor(Mat gray8)
-    {
-        const double maxPixels = 2.2e6;
-        var pixels = (double)gray8.Cols * gray8.Rows;
-        if (pixels <= maxPixels) return PerceptualMask(gray8);
-        var f = Math.Sqrt(maxPixels / pixels);
-        using var small = new Mat();
-        Cv2.Resize(gray8, small, new Size(0, 0), f, f, InterpolationFlags.Area);
-        using var m = PerceptualMask(small);
-        var full = new Mat();
-        Cv2.Resize(m, full, gray8.Size(), 0, 0, InterpolationFlags.Linear);
-        return full;
     }
 
     /// <summary>
@@ -141,6 +161,34 @@ public static class WatermarkEmbedder
                     {
                         var r = (int)MathF.Round(p[o + c] + v);
                         p[o + c] = (byte)(r < 0 ? 0 : r > 255 ? 255 : r);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Adds a mark quantised to quarter levels around 128 (see <see cref="EmbedMat"/>) to every colour channel.</summary>
+    private static void AddQuantisedToChannels(Mat img, Mat quantised)
+    {
+        Span<int> offset = stackalloc int[256];
+        for (var i = 0; i < 256; i++) offset[i] = (int)MathF.Round((i - 128) / (float)QuarterLevels);
+        var ch = img.Channels();
+        var colour = Math.Min(ch, 3);
+        unsafe
+        {
+            for (int y = 0, rows = img.Rows; y < rows; y++)
+            {
+                var p = (byte*)img.Ptr(y);
+                var q = (byte*)quantised.Ptr(y);
+                for (int x = 0, cols = img.Cols; x < cols; x++)
+                {
+                    var o = offset[q[x]];
+                    if (o == 0) continue;
+                    var at = x * ch;
+                    for (var c = 0; c < colour; c++)
+                    {
+                        var r = p[at + c] + o;
+                        p[at + c] = (byte)(r < 0 ? 0 : r > 255 ? 255 : r);
                     }
                 }
             }

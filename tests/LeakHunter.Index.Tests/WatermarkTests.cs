@@ -53,6 +53,24 @@ public class WatermarkTests
     private static Mat Decode(byte[] b) => Cv2.ImDecode(b, ImreadModes.Color);
 
     [Fact]
+    public void A_big_photo_is_marked_invisibly_and_survives_halving_and_jpeg()
+    {
+        // above 1.2 megapixels the mark is shaped at about a megapixel and upsampled (the fast path)
+        using var small = SyntheticPhoto(21);
+        using var img = new Mat();
+        Cv2.Resize(small, img, new Size(2400, 1680), 0, 0, InterpolationFlags.Cubic);
+        const uint payload = 0x5EED1234;
+        var marked = WatermarkEmbedder.Embed(Png(img), payload, Key);
+        using var markedMat = Decode(marked);
+        Assert.True(Cv2.PSNR(img, markedMat) >= 42, $"PSNR {Cv2.PSNR(img, markedMat):0.00}");
+        using var halved = new Mat();
+        Cv2.Resize(markedMat, halved, new Size(1200, 840), 0, 0, InterpolationFlags.Area);
+        var reading = WatermarkDecoder.DecodeBlind(Jpeg(halved, 75), Key);
+        Assert.True(reading.Found);
+        Assert.Equal(payload, reading.Payload);
+    }
+
+    [Fact]
     public void Round_trip_blind_and_informed()
     {
         using var img = SyntheticPhoto(1);
