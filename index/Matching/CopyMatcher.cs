@@ -246,7 +246,7 @@ public sealed class CopyMatcher : IDisposable
             verified++;
             var v = Verifier.Verify(mirror ? query.MirrorFeatures : query.Features, query.Width, query.Height, entry);
             if (v is not null && v.DistinctInliers >= 8 && Verifier.Agreement(v, mirror, query, entry) is { } agreement)
-                v = v with { Agreement = agreement.Share, AgreementCells = agreement.Cells };
+                v = v with { AgreeingCells = agreement.Agreeing, AgreementCells = agreement.Judged };
             if (v is not null && !v.Supported)
             {
                 // evidence concentrated on a small part of the original (a shared logo or caption),
@@ -267,20 +267,25 @@ public sealed class CopyMatcher : IDisposable
         {
             EmbeddingMs = embeddingMs,
             VotesMs = votesMs,
-            Candidates = ordered.Take(12).Select(c => $"{c.Entry.Id}{(c.Mirror ? "/m" : "")}:{c.Evidence}").ToArray(),
         };
+        var candidateNames = ordered.Take(12).Select(c => $"{c.Entry.Id}{(c.Mirror ? "/m" : "")}:{c.Evidence}").ToArray();
+        MatchDiagnostics Diagnostics(MatchResult? match, OriginalEntry? entry, Verification? evidence) =>
+            new(match, entry?.Id, evidence?.DistinctInliers ?? 0, verified, evidence?.Coverage ?? 0, evidence?.Cells ?? 0)
+            {
+                Agreement = evidence?.Agreement,
+                Timings = timings,
+                Candidates = candidateNames,
+            };
 
         if (best is null || bestEntry is null)
-            return bestUnspread is null
-                ? new MatchDiagnostics(null, null, 0, verified) { Timings = timings }
-                : new MatchDiagnostics(null, bestUnspreadEntry!.Id, bestUnspread.DistinctInliers, verified, bestUnspread.Coverage, bestUnspread.Cells) { Timings = timings, Agreement = bestUnspread.Agreement };
+            return Diagnostics(null, bestUnspreadEntry, bestUnspread);
         double p = FalseMatchProbability(best);
         if (p > _options.TargetFalseMatchRate)
-            return new MatchDiagnostics(null, bestEntry.Id, best.DistinctInliers, verified, best.Coverage, best.Cells) { Timings = timings, Agreement = best.Agreement };
+            return Diagnostics(null, bestEntry, best);
 
         var (transform, homography) = Verifier.Describe(best, query, decoded, bestEntry);
         double score = MatchCalibration.Score(p, _options.TargetFalseMatchRate);
-        return new MatchDiagnostics(new MatchResult(bestEntry.Id, score, transform, homography, sha), bestEntry.Id, best.DistinctInliers, verified, best.Coverage, best.Cells) { Timings = timings, Agreement = best.Agreement };
+        return Diagnostics(new MatchResult(bestEntry.Id, score, transform, homography, sha), bestEntry, best);
     }
 
     /// <summary>Inliers alone, or inliers corroborated by agreeing pixels (see <see cref="MatchCalibration"/>).</summary>
@@ -395,9 +400,7 @@ public sealed class CopyMatcher : IDisposable
         using var mirror = new Mat();
         Cv2.Flip(norm, mirror, FlipMode.Y);
         using var thumbnail = PixelAgreement.Thumbnail(norm);
-        var thumbnailBytes = new byte[thumbnail.Width * thumbnail.Height];
-        thumbnail.GetArray(out byte[] thumbnailPixels);
-        Buffer.BlockCopy(thumbnailPixels, 0, thumbnailBytes, 0, thumbnailBytes.Length);
+        thumbnail.GetArray(out byte[] thumbnailBytes);
         return new OriginalEntry
         {
             Thumbnail = thumbnailBytes,
@@ -593,6 +596,9 @@ public sealed record MatchDiagnostics(MatchResult? Match, string? BestCandidate,
 
     /// <summary>Where the time went (null when the query stopped before verification).</summary>
     public MatchTimings? Timings { get; init; }
+
+    /// <summary>The best candidates in the order they were (or would have been) verified, as "id[/m]:evidence" (v: votes, e: embedding similarity, p: PDQ distance).</summary>
+    public IReadOnlyList<string> Candidates { get; init; } = [];
 }
 
 /// <summary>Milliseconds per stage of one match: decoding, query features and hashes, candidate search, verification.</summary>
@@ -601,7 +607,4 @@ public sealed record MatchTimings(double DecodeMs, double FeaturesMs, double Can
     /// <summary>Parts of <see cref="CandidatesMs"/>: embedding the query and searching the vector index; descriptor votes (the rest is PDQ windows).</summary>
     public double EmbeddingMs { get; init; }
     public double VotesMs { get; init; }
-
-    /// <summary>The best candidates in the order they were (or would have been) verified, as "id[/m]:evidence" (v: votes, e: embedding similarity, p: PDQ distance).</summary>
-    public IReadOnlyList<string> Candidates { get; init; } = [];
 }

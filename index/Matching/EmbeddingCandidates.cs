@@ -44,15 +44,20 @@ public sealed class EmbeddingCandidates(OnnxEmbedder embedder, IVectorIndex inde
         var windows = CopyWindows.Default;
         var records = new List<VectorRecord>();
         foreach (var (id, vectors) in originals)
+        {
+            ulong block = IdBlock(id);
             for (int w = 0; w < vectors.Length && w < windows.Count; w++)
-                records.Add(new VectorRecord(VectorId(id, w), vectors[w], new VectorPayload(id, windows[w].Name)));
+                records.Add(new VectorRecord(block | (uint)w, vectors[w], new VectorPayload(id, windows[w].Name)));
+        }
         if (records.Count > 0)
             index.UpsertAsync(records).GetAwaiter().GetResult();
     }
 
-    internal void Remove(string originalId) =>
-        index.DeleteAsync(Enumerable.Range(0, CopyWindows.Default.Count).Select(w => VectorId(originalId, w)).ToArray())
-            .GetAwaiter().GetResult();
+    internal void Remove(string originalId)
+    {
+        ulong block = IdBlock(originalId);
+        index.DeleteAsync(Enumerable.Range(0, CopyWindows.Default.Count).Select(w => block | (uint)w).ToArray()).GetAwaiter().GetResult();
+    }
 
     internal long Count => index.CountAsync().GetAwaiter().GetResult();
 
@@ -73,11 +78,9 @@ public sealed class EmbeddingCandidates(OnnxEmbedder embedder, IVectorIndex inde
             .ToList();
     }
 
-    internal static ulong VectorId(string originalId, int window)
-    {
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(originalId));
-        return (BitConverter.ToUInt64(digest, 0) & ~((1UL << WindowBits) - 1)) | (uint)window;
-    }
+    /// <summary>The first vector id of an original's block; window w has id block | w.</summary>
+    private static ulong IdBlock(string originalId) =>
+        BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes(originalId)), 0) & ~((1UL << WindowBits) - 1);
 
     public void Dispose() => index.Dispose();
 }

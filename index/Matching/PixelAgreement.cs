@@ -31,10 +31,10 @@ internal static class PixelAgreement
     /// <summary>Visible textured cells needed for a verdict.</summary>
     private const int MinCells = 4;
 
-    /// <summary>A blurred gray thumbnail (long side <see cref="ThumbnailLongSide"/>) of a BGR picture.</summary>
-    public static Mat Thumbnail(Mat bgr)
+    /// <summary>A gray thumbnail of a BGR picture, area-averaged to the given long side.</summary>
+    public static Mat Thumbnail(Mat bgr, int longSide = ThumbnailLongSide)
     {
-        double s = (double)ThumbnailLongSide / Math.Max(bgr.Width, bgr.Height);
+        double s = (double)longSide / Math.Max(bgr.Width, bgr.Height);
         using var gray = new Mat();
         Cv2.CvtColor(bgr, gray, ColorConversionCodes.BGR2GRAY);
         var thumb = new Mat();
@@ -43,11 +43,11 @@ internal static class PixelAgreement
     }
 
     /// <summary>
-    /// Agreement (0..1) and the number of cells judged, or null when fewer than <see cref="MinCells"/>
-    /// visible cells have texture. <paramref name="queryToOriginal"/> maps query thumbnail pixels to
-    /// original thumbnail pixels.
+    /// Cells that agree and cells judged, or null when fewer than <see cref="MinCells"/> visible cells
+    /// have texture. <paramref name="queryToOriginal"/> maps query thumbnail pixels to original
+    /// thumbnail pixels.
     /// </summary>
-    public static (double Share, int Cells)? Measure(Mat queryThumb, Mat originalThumb, double[] queryToOriginal)
+    public static (int Agreeing, int Judged)? Measure(Mat queryThumb, Mat originalThumb, double[] queryToOriginal)
     {
         using var h = Mat.FromPixelData(3, 3, MatType.CV_64FC1, queryToOriginal);
         using var warped = new Mat();
@@ -78,6 +78,6 @@ internal static class PixelAgreement
                 if (corr.At<float>(0, 0) >= MinCorrelation)
                     agreeing++;
             }
-        return judged < MinCells ? null : ((double)agreeing / judged, judged);
+        return judged < MinCells ? null : (agreeing, judged);
     }
 }

@@ -51,13 +51,7 @@ internal sealed class QueryView : IDisposable
         Cv2.Flip(small, smallMirror, FlipMode.Y);
         var pdq = Hashing.Pdq.Compute(small).Hash;
         var pdqM = Hashing.Pdq.Compute(smallMirror).Hash;
-        var thumbnail = new Mat();
-        double ts = Math.Min(1.0, (double)ThumbnailLongSide / Math.Max(norm.Width, norm.Height));
-        using (var plainGray = new Mat())
-        {
-            Cv2.CvtColor(norm, plainGray, ColorConversionCodes.BGR2GRAY);
-            Cv2.Resize(plainGray, thumbnail, new Size(Math.Max(1, (int)Math.Round(norm.Width * ts)), Math.Max(1, (int)Math.Round(norm.Height * ts))), 0, 0, InterpolationFlags.Area);
-        }
+        var thumbnail = PixelAgreement.Thumbnail(norm, ThumbnailLongSide);
         return new QueryView(norm.Width, norm.Height, (double)decoded.FullWidth / norm.Width, f, fm, pdq, pdqM, thumbnail);
     }
 
@@ -74,14 +68,12 @@ internal sealed record Verification(double[] Homography, int Inliers, int Distin
 {
     public bool Spread => Coverage >= Verifier.MinCoverage;
 
-    /// <summary>Share of the visible textured cells whose pixels agree (see <see cref="PixelAgreement"/>); null when not measured or undecidable.</summary>
-    public double? Agreement { get; init; }
-
-    /// <summary>Cells the agreement was judged on (visible in the query, textured in the original).</summary>
+    /// <summary>Cells whose pixels agree, of <see cref="AgreementCells"/> judged (visible in the query, textured in the original); see <see cref="PixelAgreement"/>.</summary>
+    public int AgreeingCells { get; init; }
     public int AgreementCells { get; init; }
 
-    /// <summary>Cells whose pixels agree.</summary>
-    public int AgreeingCells => Agreement is { } share ? (int)Math.Round(share * AgreementCells) : 0;
+    /// <summary>Share of the judged cells that agree; null when not measured or undecidable.</summary>
+    public double? Agreement => AgreementCells == 0 ? null : (double)AgreeingCells / AgreementCells;
 
     /// <summary>
     /// Whether the evidence covers the picture rather than a shared detail: the inliers spread over the
@@ -154,7 +146,7 @@ internal static class Verifier
     }
 
     /// <summary>Pixel agreement of a verification (query side chosen by mirror), or null without an original thumbnail.</summary>
-    public static (double Share, int Cells)? Agreement(Verification v, bool mirror, QueryView q, OriginalEntry o)
+    public static (int Agreeing, int Judged)? Agreement(Verification v, bool mirror, QueryView q, OriginalEntry o)
     {
         using var originalThumb = o.ThumbnailMat();
         if (originalThumb is null)

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using LeakHunter.Index.Imaging;
-using LeakHunter.Index.Embedding;
+using LeakHunter.Index;
 using LeakHunter.Index.Matching;
-using LeakHunter.Index.Vectors;
+using Microsoft.Extensions.Configuration;
 
 namespace LeakHunter.SiloHost.Commands;
 
@@ -171,14 +171,12 @@ internal sealed class ScratchMatcher : IDisposable
     {
         if (embeddings)
         {
-            var embedder = OnnxEmbedder.Shared(new EmbedderOptions());
-            string vectors;
-            if (keepDirectory is null)
-                vectors = _temporaryDirectory = Path.Combine(Path.GetTempPath(), "leakhunter-vectors-" + Guid.NewGuid().ToString("N"));
-            else
-                vectors = Path.Combine(keepDirectory, "vectors");
-            var index = EmbeddedVectorIndex.Open(vectors, new VectorIndexOptions { Dimension = embedder.Dimension, Fsync = false });
-            _embeddings = new EmbeddingCandidates(embedder, index);
+            // The node's own wiring (default model, embedded index), with the vectors kept or in a temporary folder.
+            var dataDirectory = keepDirectory ?? (_temporaryDirectory = Path.Combine(Path.GetTempPath(), "leakhunter-scratch-" + Guid.NewGuid().ToString("N")));
+            var configuration = new ConfigurationBuilder()
+                .AddInMemoryCollection(new Dictionary<string, string?> { ["Index:Fsync"] = "false" })
+                .Build();
+            _embeddings = IndexServiceExtensions.CreateEmbeddingCandidates(configuration, dataDirectory);
         }
         Matcher = new CopyMatcher(options, keepDirectory is null ? null : Path.Combine(keepDirectory, "index"), _embeddings);
     }

@@ -28,27 +28,7 @@ public class SharedMarkTests
     /// <summary>
     /// The end-to-end tests' scene: shapes on a gradient and the caption "scene N" at the same place in every picture.
     /// </summary>
-    internal static Mat SceneWithCaption(int seed)
-    {
-        var random = new Random(seed);
-        var image = new Mat(480, 640, MatType.CV_8UC3);
-        const int rows = 480;
-        for (var y = 0; y < rows; y++)
-            Cv2.Line(image, new Point(0, y), new Point(639, y), new Scalar(40 + y / 4, 80 + random.Next(20), 160 - y / 5));
-        for (var i = 0; i < 60; i++)
-        {
-            var color = new Scalar(random.Next(256), random.Next(256), random.Next(256));
-            var center = new Point(random.Next(640), random.Next(480));
-            switch (i % 3)
-            {
-                case 0: Cv2.Circle(image, center, random.Next(5, 60), color, -1); break;
-                case 1: Cv2.Rectangle(image, new Rect(center.X, center.Y, random.Next(10, 120), random.Next(10, 90)), color, -1); break;
-                default: Cv2.Line(image, center, new Point(random.Next(640), random.Next(480)), color, random.Next(1, 6)); break;
-            }
-        }
-        Cv2.PutText(image, $"scene {seed}", new Point(40, 440), HersheyFonts.HersheyDuplex, 1.5, Scalar.White, 3);
-        return image;
-    }
+    internal static Mat SceneWithCaption(int seed) => Cv2.ImDecode(EndToEnd.Tests.TestImages.Scene(seed), ImreadModes.Color);
 
     [Fact]
     public void Scenes_sharing_only_their_caption_do_not_match()
