@@ -247,6 +247,10 @@ public sealed class CopyMatcher : IDisposable
             var v = Verifier.Verify(mirror ? query.MirrorFeatures : query.Features, query.Width, query.Height, entry);
             if (v is not null && v.DistinctInliers >= 8 && Verifier.Agreement(v, mirror, query, entry) is { } agreement)
                 v = v with { AgreeingCells = agreement.Agreeing, AgreementCells = agreement.Judged };
+            if ((v is null || !v.Supported || FalseMatchProbability(v) > _options.TargetFalseMatchRate)
+                && Verifier.SameFrame(mirror, query, entry) is { } frame
+                && (v is null || !v.Supported || FalseMatchProbability(frame) < FalseMatchProbability(v)))
+                v = frame; // too few corners for inliers, but the whole frame agrees (stripes, fine texture)
             if (v is not null && !v.Supported)
             {
                 // evidence concentrated on a small part of the original (a shared logo or caption),
@@ -288,9 +292,10 @@ public sealed class CopyMatcher : IDisposable
         return Diagnostics(new MatchResult(bestEntry.Id, score, transform, homography, sha), bestEntry, best);
     }
 
-    /// <summary>Inliers alone, or inliers corroborated by agreeing pixels (see <see cref="MatchCalibration"/>).</summary>
-    private double FalseMatchProbability(Verification v) =>
-        _calibration.FalseMatchProbability(v.DistinctInliers, v.AgreeingCells, v.AgreementCells);
+    /// <summary>Inliers alone, inliers corroborated by agreeing pixels, or whole-frame pixel agreement (see <see cref="MatchCalibration"/>).</summary>
+    private double FalseMatchProbability(Verification v) => v.SameFrame
+        ? MatchCalibration.SameFrameProbability(v.AgreeingCells, v.AgreementCells)
+        : _calibration.FalseMatchProbability(v.DistinctInliers, v.AgreeingCells, v.AgreementCells);
 
     /// <summary>A candidate for verification and the evidence that put it forward (for diagnostics).</summary>
     private readonly record struct Candidate(OriginalEntry Entry, bool Mirror, string Evidence);

@@ -85,6 +85,28 @@ public sealed class MatchCalibration
         return geometric * BinomialTail(judgedCells, agreeingCells, ChanceCellAgreement);
     }
 
+    /// <summary>
+    /// Chance taken per textured cell that an unrelated picture, scaled onto an original's frame,
+    /// agrees with it. Measured mean: 6-8 % of cells (the dev distractors and the other dev originals'
+    /// queries, and the train pictures, against the 50 dev originals; about 37 000 pairs, each as is and
+    /// mirrored). Cells of one pair are not independent (two landscapes share a horizon, two wallpapers a
+    /// gradient): the most agreeing impostor pairs reach 69 % (9 of 13 cells) and 68 % (37 of 54), so the
+    /// chance is taken as one half, far above the mean.
+    /// </summary>
+    public const double ChanceSameFrameCellAgreement = 0.5;
+
+    /// <summary>Textured cells (of the 8x8 grid) that whole-frame evidence needs: half the picture.</summary>
+    public const int MinSameFrameCells = 32;
+
+    /// <summary>
+    /// False-match probability of whole-frame pixel evidence: the chance that at least
+    /// <paramref name="agreeingCells"/> of <paramref name="judgedCells"/> cells agree by accident
+    /// (binomial, <see cref="ChanceSameFrameCellAgreement"/>); 1 below <see cref="MinSameFrameCells"/>.
+    /// At the default target it takes 51 of 64 cells (80 %), or 30 of 32.
+    /// </summary>
+    public static double SameFrameProbability(int agreeingCells, int judgedCells) =>
+        judgedCells < MinSameFrameCells ? 1.0 : BinomialTail(judgedCells, agreeingCells, ChanceSameFrameCellAgreement);
+
     /// <summary>P(X ≥ k) for X ~ Binomial(n, q).</summary>
     internal static double BinomialTail(int n, int k, double q)
     {

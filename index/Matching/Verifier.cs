@@ -72,6 +72,9 @@ internal sealed record Verification(double[] Homography, int Inliers, int Distin
     public int AgreeingCells { get; init; }
     public int AgreementCells { get; init; }
 
+    /// <summary>Evidence from pixels under the whole-frame hypothesis (<see cref="Verifier.SameFrame"/>), not from inliers.</summary>
+    public bool SameFrame { get; init; }
+
     /// <summary>Share of the judged cells that agree; null when not measured or undecidable.</summary>
     public double? Agreement => AgreementCells == 0 ? null : (double)AgreeingCells / AgreementCells;
 
@@ -143,6 +146,30 @@ internal static class Verifier
             if (mask[i]) pts.Add(dst[i]);
         var (coverage, cells) = Spread(hv, qW, qH, o, pts);
         return new Verification(hv, inliers, distinct, false, coverage, cells);
+    }
+
+    /// <summary>Widest difference of aspect ratio (as a ratio) at which a query may show its original's whole frame.</summary>
+    private const double SameFrameAspectTolerance = 0.03;
+
+    /// <summary>
+    /// Evidence without local features for a query that shows the original's whole frame (recompressed,
+    /// resized, recoloured, blurred, captioned): the query is scaled onto the original and its pixels are
+    /// compared cell by cell (<see cref="PixelAgreement"/>). Pictures with no distinct corners (stripes,
+    /// fine repetitive texture) yield too few RANSAC inliers, yet agree with their copies nearly everywhere.
+    /// Nothing is fitted, so an unrelated picture agrees only as far as its layout happens to resemble the
+    /// original's (see <see cref="MatchCalibration.SameFrameProbability"/>). Null when the aspect ratios
+    /// differ (a crop, a border, a stretch) or too few cells have texture.
+    /// </summary>
+    public static Verification? SameFrame(bool mirror, QueryView q, OriginalEntry o)
+    {
+        double aspectRatio = (double)q.Width / q.Height / ((double)o.NormWidth / o.NormHeight);
+        if (Math.Abs(aspectRatio - 1) > SameFrameAspectTolerance)
+            return null;
+        var scaleOnly = new double[] { (double)o.NormWidth / q.Width, 0, 0, 0, (double)o.NormHeight / q.Height, 0, 0, 0, 1 };
+        var frame = new Verification(scaleOnly, 0, 0, mirror, 0, 0) { SameFrame = true };
+        return Agreement(frame, mirror, q, o) is { } agreement
+            ? frame with { AgreeingCells = agreement.Agreeing, AgreementCells = agreement.Judged }
+            : null;
     }
 
     /// <summary>Pixel agreement of a verification (query side chosen by mirror), or null without an original thumbnail.</summary>
