@@ -29,6 +29,9 @@ internal sealed class QueryView : IDisposable
     public Hash256 Pdq { get; }
     public Hash256 PdqMirror { get; }
 
+    /// <summary>The picture inside a plain border, if the query has one (else the whole frame), in the feature frame.</summary>
+    public Rect Content { get; private init; }
+
     /// <summary>Gray thumbnails of the query and its mirror for <see cref="PixelAgreement"/>, with their scale from the feature frame.</summary>
     public Mat Thumbnail { get; }
     public Mat MirrorThumbnail { get; }
@@ -52,7 +55,10 @@ internal sealed class QueryView : IDisposable
         var pdq = Hashing.Pdq.Compute(small).Hash;
         var pdqM = Hashing.Pdq.Compute(smallMirror).Hash;
         var thumbnail = PixelAgreement.Thumbnail(norm, ThumbnailLongSide);
-        return new QueryView(norm.Width, norm.Height, (double)decoded.FullWidth / norm.Width, f, fm, pdq, pdqM, thumbnail);
+        return new QueryView(norm.Width, norm.Height, (double)decoded.FullWidth / norm.Width, f, fm, pdq, pdqM, thumbnail)
+        {
+            Content = PlainBorder.Inside(norm),
+        };
     }
 
     public void Dispose()
@@ -148,28 +154,39 @@ internal static class Verifier
         return new Verification(hv, inliers, distinct, false, coverage, cells);
     }
 
-    /// <summary>Widest difference of aspect ratio (as a ratio) at which a query may show its original's whole frame.</summary>
-    private const double SameFrameAspectTolerance = 0.03;
+    /// <summary>Widest stretch (ratio of aspect ratios) at which a query may show its original's whole frame; as <see cref="Plausible"/>.</summary>
+    private const double MaxFrameStretch = 2.5;
 
     /// <summary>
     /// Evidence without local features for a query that shows the original's whole frame (recompressed,
-    /// resized, recoloured, blurred, captioned): the query is scaled onto the original and its pixels are
-    /// compared cell by cell (<see cref="PixelAgreement"/>). Pictures with no distinct corners (stripes,
-    /// fine repetitive texture) yield too few RANSAC inliers, yet agree with their copies nearly everywhere.
-    /// Nothing is fitted, so an unrelated picture agrees only as far as its layout happens to resemble the
-    /// original's (see <see cref="MatchCalibration.SameFrameProbability"/>). Null when the aspect ratios
-    /// differ (a crop, a border, a stretch) or too few cells have texture.
+    /// resized, stretched, recoloured, blurred, captioned, framed in a plain border): the query's picture
+    /// (inside its border, if it has one) is scaled onto the original and its pixels are compared cell by
+    /// cell (<see cref="PixelAgreement"/>). Pictures with no distinct corners (stripes, fine repetitive
+    /// texture) yield too few RANSAC inliers, yet agree with their copies nearly everywhere. Nothing is
+    /// fitted, so an unrelated picture agrees only as far as its layout happens to resemble the original's
+    /// (see <see cref="MatchCalibration.SameFrameProbability"/>). The best of the whole query and its
+    /// content inside a border; null when neither gives a verdict.
     /// </summary>
     public static Verification? SameFrame(bool mirror, QueryView q, OriginalEntry o)
     {
-        double aspectRatio = (double)q.Width / q.Height / ((double)o.NormWidth / o.NormHeight);
-        if (Math.Abs(aspectRatio - 1) > SameFrameAspectTolerance)
-            return null;
-        var scaleOnly = new double[] { (double)o.NormWidth / q.Width, 0, 0, 0, (double)o.NormHeight / q.Height, 0, 0, 0, 1 };
-        var frame = new Verification(scaleOnly, 0, 0, mirror, 0, 0) { SameFrame = true };
-        return Agreement(frame, mirror, q, o) is { } agreement
-            ? frame with { AgreeingCells = agreement.Agreeing, AgreementCells = agreement.Judged }
-            : null;
+        Verification? best = null;
+        foreach (var content in q.Content == new Rect(0, 0, q.Width, q.Height) ? [q.Content] : new[] { new Rect(0, 0, q.Width, q.Height), q.Content })
+        {
+            var shown = mirror ? new Rect(q.Width - content.Right, content.Y, content.Width, content.Height) : content;
+            double stretch = (double)shown.Width / shown.Height / ((double)o.NormWidth / o.NormHeight);
+            if (stretch > MaxFrameStretch || stretch < 1 / MaxFrameStretch)
+                continue;
+            double sx = (double)o.NormWidth / shown.Width, sy = (double)o.NormHeight / shown.Height;
+            var onto = new double[] { sx, 0, -shown.X * sx, 0, sy, -shown.Y * sy, 0, 0, 1 };
+            var frame = new Verification(onto, 0, 0, mirror, 0, 0) { SameFrame = true };
+            if (Agreement(frame, mirror, q, o) is not { } agreement)
+                continue;
+            frame = frame with { AgreeingCells = agreement.Agreeing, AgreementCells = agreement.Judged };
+            if (best is null || MatchCalibration.SameFrameProbability(frame.AgreeingCells, frame.AgreementCells)
+                < MatchCalibration.SameFrameProbability(best.AgreeingCells, best.AgreementCells))
+                best = frame;
+        }
+        return best;
     }
 
     /// <summary>Pixel agreement of a verification (query side chosen by mirror), or null without an original thumbnail.</summary>
