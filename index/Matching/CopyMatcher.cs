@@ -293,9 +293,8 @@ public sealed class CopyMatcher : IDisposable
     }
 
     /// <summary>Inliers alone, inliers corroborated by agreeing pixels, or whole-frame pixel agreement (see <see cref="MatchCalibration"/>).</summary>
-    private double FalseMatchProbability(Verification v) => v.SameFrame
-        ? MatchCalibration.SameFrameProbability(v.AgreeingCells, v.AgreementCells)
-        : _calibration.FalseMatchProbability(v.DistinctInliers, v.AgreeingCells, v.AgreementCells);
+    private double FalseMatchProbability(Verification v) =>
+        v.FrameFalseMatchProbability ?? _calibration.FalseMatchProbability(v.DistinctInliers, v.AgreeingCells, v.AgreementCells);
 
     /// <summary>A candidate for verification and the evidence that put it forward (for diagnostics).</summary>
     private readonly record struct Candidate(OriginalEntry Entry, bool Mirror, string Evidence);

@@ -49,6 +49,16 @@ internal static class PixelAgreement
     /// </summary>
     public static (int Agreeing, int Judged)? Measure(Mat queryThumb, Mat originalThumb, double[] queryToOriginal)
     {
+        var cells = Cells(queryThumb, originalThumb, queryToOriginal);
+        int judged = cells.Count(c => c != CellVerdict.Unjudged), agreeing = cells.Count(c => c == CellVerdict.Agrees);
+        return judged < MinCells ? null : (agreeing, judged);
+    }
+
+    public enum CellVerdict : byte { Unjudged, Agrees, Differs }
+
+    /// <summary>The verdict on every cell of the grid, row by row.</summary>
+    public static CellVerdict[] Cells(Mat queryThumb, Mat originalThumb, double[] queryToOriginal)
+    {
         using var h = Mat.FromPixelData(3, 3, MatType.CV_64FC1, queryToOriginal);
         using var warped = new Mat();
         using var mask = new Mat();
@@ -56,7 +66,7 @@ internal static class PixelAgreement
         var size = originalThumb.Size();
         Cv2.WarpPerspective(queryThumb, warped, h, size, InterpolationFlags.Linear, BorderTypes.Constant, Scalar.All(0));
         Cv2.WarpPerspective(ones, mask, h, size, InterpolationFlags.Nearest, BorderTypes.Constant, Scalar.All(0));
-        int judged = 0, agreeing = 0;
+        var verdicts = new CellVerdict[Grid * Grid];
         for (int gy = 0; gy < Grid; gy++)
             for (int gx = 0; gx < Grid; gx++)
             {
@@ -74,10 +84,8 @@ internal static class PixelAgreement
                 using var q = new Mat(warped, cell);
                 using var corr = new Mat();
                 Cv2.MatchTemplate(q, o, corr, TemplateMatchModes.CCoeffNormed);
-                judged++;
-                if (corr.At<float>(0, 0) >= MinCorrelation)
-                    agreeing++;
+                verdicts[gy * Grid + gx] = corr.At<float>(0, 0) >= MinCorrelation ? CellVerdict.Agrees : CellVerdict.Differs;
             }
-        return judged < MinCells ? null : (agreeing, judged);
+        return verdicts;
     }
 }

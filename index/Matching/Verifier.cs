@@ -78,8 +78,11 @@ internal sealed record Verification(double[] Homography, int Inliers, int Distin
     public int AgreeingCells { get; init; }
     public int AgreementCells { get; init; }
 
-    /// <summary>Evidence from pixels under the whole-frame hypothesis (<see cref="Verifier.SameFrame"/>), not from inliers.</summary>
-    public bool SameFrame { get; init; }
+    /// <summary>
+    /// When the evidence is the whole frame's pixels (<see cref="Verifier.SameFrame"/>) rather than inliers: its
+    /// false-match probability (<see cref="MatchCalibration.SameFrameProbability"/>); else null.
+    /// </summary>
+    public double? FrameFalseMatchProbability { get; init; }
 
     /// <summary>Share of the judged cells that agree; null when not measured or undecidable.</summary>
     public double? Agreement => AgreementCells == 0 ? null : (double)AgreeingCells / AgreementCells;
@@ -178,12 +181,17 @@ internal static class Verifier
                 continue;
             double sx = (double)o.NormWidth / shown.Width, sy = (double)o.NormHeight / shown.Height;
             var onto = new double[] { sx, 0, -shown.X * sx, 0, sy, -shown.Y * sy, 0, 0, 1 };
-            var frame = new Verification(onto, 0, 0, mirror, 0, 0) { SameFrame = true };
-            if (Agreement(frame, mirror, q, o) is not { } agreement)
-                continue;
-            frame = frame with { AgreeingCells = agreement.Agreeing, AgreementCells = agreement.Judged };
-            if (best is null || MatchCalibration.SameFrameProbability(frame.AgreeingCells, frame.AgreementCells)
-                < MatchCalibration.SameFrameProbability(best.AgreeingCells, best.AgreementCells))
+            using var originalThumb = o.ThumbnailMat();
+            if (originalThumb is null)
+                return null;
+            var cells = PixelAgreement.Cells(mirror ? q.MirrorThumbnail : q.Thumbnail, originalThumb, ToThumbnails(onto, q, o));
+            var frame = new Verification(onto, 0, 0, mirror, 0, 0)
+            {
+                AgreeingCells = cells.Count(c => c == PixelAgreement.CellVerdict.Agrees),
+                AgreementCells = cells.Count(c => c != PixelAgreement.CellVerdict.Unjudged),
+                FrameFalseMatchProbability = MatchCalibration.SameFrameProbability(cells),
+            };
+            if (best is null || frame.FrameFalseMatchProbability < best.FrameFalseMatchProbability)
                 best = frame;
         }
         return best;
@@ -195,9 +203,14 @@ internal static class Verifier
         using var originalThumb = o.ThumbnailMat();
         if (originalThumb is null)
             return null;
+        return PixelAgreement.Measure(mirror ? q.MirrorThumbnail : q.Thumbnail, originalThumb, ToThumbnails(v.Homography, q, o));
+    }
+
+    /// <summary>A feature-frame homography (query to normalised original) as one between their thumbnails.</summary>
+    private static double[] ToThumbnails(double[] homography, QueryView q, OriginalEntry o)
+    {
         double so = (double)o.ThumbnailWidth / o.NormWidth, sq = q.ThumbnailScale;
-        var toThumb = Mul(new double[] { so, 0, 0, 0, so, 0, 0, 0, 1 }, Mul(v.Homography, new double[] { 1 / sq, 0, 0, 0, 1 / sq, 0, 0, 0, 1 }));
-        return PixelAgreement.Measure(mirror ? q.MirrorThumbnail : q.Thumbnail, originalThumb, toThumb);
+        return Mul(new double[] { so, 0, 0, 0, so, 0, 0, 0, 1 }, Mul(homography, new double[] { 1 / sq, 0, 0, 0, 1 / sq, 0, 0, 0, 1 }));
     }
 
     /// <summary>
