@@ -19,6 +19,8 @@ internal static class PixelAgreement
     private const int Grid = 8;
     /// <summary>Gray-level standard deviation below which a cell is flat (no evidence either way).</summary>
     private const double MinTexture = 6;
+    /// <summary>Standard deviation beyond the plane below which a cell says nothing when ramps are removed.</summary>
+    private const double MinDetail = 2;
     /// <summary>Correlation above which a cell agrees.</summary>
     private const double MinCorrelation = 0.5;
     /// <summary>
@@ -49,16 +51,23 @@ internal static class PixelAgreement
     /// </summary>
     public static (int Agreeing, int Judged)? Measure(Mat queryThumb, Mat originalThumb, double[] queryToOriginal)
     {
-        var cells = Cells(queryThumb, originalThumb, queryToOriginal);
+        var cells = Cells(queryThumb, originalThumb, queryToOriginal, removeRamps: false);
         int judged = cells.Count(c => c != CellVerdict.Unjudged), agreeing = cells.Count(c => c == CellVerdict.Agrees);
         return judged < MinCells ? null : (agreeing, judged);
     }
 
     public enum CellVerdict : byte { Unjudged, Agrees, Differs }
 
-    /// <summary>The verdict on every cell of the grid, row by row.</summary>
-    public static CellVerdict[] Cells(Mat queryThumb, Mat originalThumb, double[] queryToOriginal)
+    /// <summary>
+    /// The verdict on every cell of the grid, row by row: the normalised cross-correlation of the cell's pixels
+    /// in the warped query and in the original. With <paramref name="removeRamps"/> each side's best-fitting
+    /// plane (mean and linear ramp) is removed first, not only its mean: a ramp is what two unrelated smooth
+    /// pictures (skies, gradient wallpapers) share, so without geometry to back the comparison only the
+    /// structure beyond it is evidence, and a cell that is a plane in the original is not judged.
+    /// </summary>
+    public static CellVerdict[] Cells(Mat queryThumb, Mat originalThumb, double[] queryToOriginal, bool removeRamps)
     {
+        double minTexture = removeRamps ? MinDetail : MinTexture;
         using var h = Mat.FromPixelData(3, 3, MatType.CV_64FC1, queryToOriginal);
         using var warped = new Mat();
         using var mask = new Mat();
@@ -66,6 +75,10 @@ internal static class PixelAgreement
         var size = originalThumb.Size();
         Cv2.WarpPerspective(queryThumb, warped, h, size, InterpolationFlags.Linear, BorderTypes.Constant, Scalar.All(0));
         Cv2.WarpPerspective(ones, mask, h, size, InterpolationFlags.Nearest, BorderTypes.Constant, Scalar.All(0));
+        var q = Pixels(warped);
+        var o = Pixels(originalThumb);
+        var shown = Pixels(mask);
+        int w = size.Width;
         var verdicts = new CellVerdict[Grid * Grid];
         for (int gy = 0; gy < Grid; gy++)
             for (int gx = 0; gx < Grid; gx++)
@@ -74,18 +87,60 @@ internal static class PixelAgreement
                     (gx + 1) * size.Width / Grid - gx * size.Width / Grid, (gy + 1) * size.Height / Grid - gy * size.Height / Grid);
                 if (cell.Width < 3 || cell.Height < 3)
                     continue;
-                using var m = new Mat(mask, cell);
-                if (Cv2.CountNonZero(m) < 0.9 * cell.Width * cell.Height)
+                int visible = 0;
+                for (int y = cell.Top; y < cell.Bottom; y++)
+                    for (int x = cell.Left; x < cell.Right; x++)
+                        if (shown[y * w + x] != 0) visible++;
+                if (visible < 0.9 * cell.Width * cell.Height)
                     continue; // the query does not show this cell
-                using var o = new Mat(originalThumb, cell);
-                Cv2.MeanStdDev(o, out _, out var oStd);
-                if (oStd.Val0 < MinTexture)
-                    continue; // flat in the original: no evidence
-                using var q = new Mat(warped, cell);
-                using var corr = new Mat();
-                Cv2.MatchTemplate(q, o, corr, TemplateMatchModes.CCoeffNormed);
-                verdicts[gy * Grid + gx] = corr.At<float>(0, 0) >= MinCorrelation ? CellVerdict.Agrees : CellVerdict.Differs;
+                var oResidual = Residual(o, w, cell, removeRamps, out double oStd);
+                if (oStd < minTexture)
+                    continue; // flat (or a plane) in the original: no evidence
+                var qResidual = Residual(q, w, cell, removeRamps, out double qStd);
+                double dot = 0;
+                for (int i = 0; i < oResidual.Length; i++)
+                    dot += oResidual[i] * qResidual[i];
+                double correlation = qStd == 0 ? 0 : dot / oResidual.Length / (oStd * qStd);
+                verdicts[gy * Grid + gx] = correlation >= MinCorrelation ? CellVerdict.Agrees : CellVerdict.Differs;
             }
         return verdicts;
+    }
+
+    private static byte[] Pixels(Mat gray)
+    {
+        var pixels = new byte[gray.Width * gray.Height];
+        using var continuous = gray.IsContinuous() ? null : gray.Clone();
+        System.Runtime.InteropServices.Marshal.Copy((continuous ?? gray).Data, pixels, 0, pixels.Length);
+        return pixels;
+    }
+
+    /// <summary>A cell's pixels minus their mean or their least-squares plane, and the residual's standard deviation.</summary>
+    private static double[] Residual(byte[] pixels, int stride, Rect cell, bool removeRamp, out double std)
+    {
+        int n = cell.Width * cell.Height;
+        double cx = (cell.Width - 1) / 2.0, cy = (cell.Height - 1) / 2.0;
+        double sum = 0, sumX = 0, sumY = 0, xx = 0, yy = 0;
+        for (int y = 0; y < cell.Height; y++)
+            for (int x = 0; x < cell.Width; x++)
+            {
+                double v = pixels[(cell.Top + y) * stride + cell.Left + x];
+                sum += v;
+                sumX += v * (x - cx);
+                sumY += v * (y - cy);
+                xx += (x - cx) * (x - cx);
+                yy += (y - cy) * (y - cy);
+            }
+        double mean = sum / n, slopeX = removeRamp ? sumX / xx : 0, slopeY = removeRamp ? sumY / yy : 0;
+        var residual = new double[n];
+        double squares = 0;
+        for (int y = 0, i = 0; y < cell.Height; y++)
+            for (int x = 0; x < cell.Width; x++, i++)
+            {
+                double r = pixels[(cell.Top + y) * stride + cell.Left + x] - mean - slopeX * (x - cx) - slopeY * (y - cy);
+                residual[i] = r;
+                squares += r * r;
+            }
+        std = Math.Sqrt(squares / n);
+        return residual;
     }
 }

@@ -184,7 +184,7 @@ internal static class Verifier
             using var originalThumb = o.ThumbnailMat();
             if (originalThumb is null)
                 return null;
-            var cells = PixelAgreement.Cells(mirror ? q.MirrorThumbnail : q.Thumbnail, originalThumb, ToThumbnails(onto, q, o));
+            var cells = PixelAgreement.Cells(mirror ? q.MirrorThumbnail : q.Thumbnail, originalThumb, ToThumbnails(onto, q, o), removeRamps: true);
             var frame = new Verification(onto, 0, 0, mirror, 0, 0)
             {
                 AgreeingCells = cells.Count(c => c == PixelAgreement.CellVerdict.Agrees),
