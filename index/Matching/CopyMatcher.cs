@@ -214,13 +214,39 @@ public sealed class CopyMatcher : IDisposable
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var decoded = ImageDecoder.Decode(queryBytes, _options.MaxPixels, QueryLongSide);
+        double decodeMs = clock.Elapsed.TotalMilliseconds;
+        var whole = ExplainDecoded(decoded, sha, isEligible, decodeMs);
+        if (whole.Match is not null)
+            return whole;
+        // A picture inside a page (a screenshot of a forum): matched on its own, where the page's text
+        // no longer outnumbers its corners.
+        foreach (var region in PictureRegions.Find(decoded.Bgr))
+        {
+            double toFull = decoded.ScaleToFull;
+            using var crop = new DecodedImage(new Mat(decoded.Bgr, region).Clone(), decoded.Header,
+                (int)Math.Round(region.Width * toFull), (int)Math.Round(region.Height * toFull));
+            var inside = ExplainDecoded(crop, sha, isEligible, decodeMs);
+            if (inside.Match is { Homography: { } h } m)
+            {
+                // The region's homography starts at the region's corner: shift it to the whole query's.
+                var shift = new double[] { 1, 0, -region.X * toFull, 0, 1, -region.Y * toFull, 0, 0, 1 };
+                return inside with { Match = m with { Homography = Verifier.Mul(h, shift) } };
+            }
+        }
+        return whole;
+    }
+
+    /// <summary>The matching pipeline on a decoded query (the whole query or a picture inside it).</summary>
+    private MatchDiagnostics ExplainDecoded(DecodedImage decoded, string sha, Func<string, bool> isEligible, double decodeMs)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        double Now() => decodeMs + clock.Elapsed.TotalMilliseconds; // stage times count from the start of decoding
         if (decoded.FullWidth < 32 || decoded.FullHeight < 32)
             return new MatchDiagnostics(null, null, 0, 0); // too small to carry evidence
-        double decodeMs = clock.Elapsed.TotalMilliseconds;
         using var query = QueryView.Create(decoded);
         if (query.Features.Count < 12)
             return new MatchDiagnostics(null, null, 0, 0); // low detail: no stable local features
-        double featuresMs = clock.Elapsed.TotalMilliseconds;
+        double featuresMs = Now();
 
         double embeddingMs, votesMs;
         var embedded = _embeddings?.Search(_embeddings.EmbedQuery(decoded.Bgr), EmbeddingCandidateCount, isEligible) ?? [];
@@ -228,13 +254,13 @@ public sealed class CopyMatcher : IDisposable
         _lock.EnterReadLock();
         try
         {
-            embeddingMs = clock.Elapsed.TotalMilliseconds - featuresMs;
+            embeddingMs = Now() - featuresMs;
             var votes = VoteCandidates(query, isEligible);
-            votesMs = clock.Elapsed.TotalMilliseconds - featuresMs - embeddingMs;
+            votesMs = Now() - featuresMs - embeddingMs;
             ordered = Interleave([votes, EmbeddingHits(embedded), HashCandidates(query, isEligible)]);
         }
         finally { _lock.ExitReadLock(); }
-        double candidatesMs = clock.Elapsed.TotalMilliseconds;
+        double candidatesMs = Now();
 
         Verification? best = null, bestUnspread = null;
         OriginalEntry? bestEntry = null, bestUnspreadEntry = null;
@@ -267,7 +293,7 @@ public sealed class CopyMatcher : IDisposable
                     break; // overwhelming evidence; nothing else can beat it meaningfully
             }
         }
-        var timings = new MatchTimings(decodeMs, featuresMs - decodeMs, candidatesMs - featuresMs, clock.Elapsed.TotalMilliseconds - candidatesMs)
+        var timings = new MatchTimings(decodeMs, featuresMs - decodeMs, candidatesMs - featuresMs, Now() - candidatesMs)
         {
             EmbeddingMs = embeddingMs,
             VotesMs = votesMs,

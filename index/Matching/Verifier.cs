@@ -401,7 +401,7 @@ internal static class Verifier
         return ((h[0] * x + h[1] * y + h[2]) / w, (h[3] * x + h[4] * y + h[5]) / w);
     }
 
-    private static double[] Mul(double[] p, double[] q)
+    internal static double[] Mul(double[] p, double[] q)
     {
         var r = new double[9];
         for (int i = 0; i < 3; i++)

@@ -1,0 +1,96 @@
+using OpenCvSharp;
+
+namespace LeakHunter.Index.Matching;
+
+/// <summary>
+/// Finds pictures shown inside a larger one: a photo in a screenshot of a forum page or a web page, or
+/// pasted on a plain canvas. The page's background is its commonest colour; text is thin strokes on it.
+/// What differs from the background and survives an opening wider than text strokes are solid blocks;
+/// the rectangular, textured ones are the pictures. Each is matched on its own, at its own resolution,
+/// because in the whole screenshot the text's corners outnumber the picture's.
+/// </summary>
+internal static class PictureRegions
+{
+    /// <summary>Regions tried per query, largest first.</summary>
+    public const int MaxRegions = 3;
+    /// <summary>Work side: regions are found on a copy with this long side.</summary>
+    private const int WorkLongSide = 480;
+    /// <summary>Colour distance (sum over channels) within which a pixel is background.</summary>
+    private const int BackgroundTolerance = 24;
+    /// <summary>Share of the page that must be background for a page to be recognised at all.</summary>
+    private const double MinBackgroundShare = 0.2;
+    /// <summary>Opening kernel side in work pixels: wider than text strokes.</summary>
+    private const int OpeningSide = 9;
+    /// <summary>Smallest region side in work pixels (about 64 px of a 640-px screenshot).</summary>
+    private const int MinSide = 48;
+    /// <summary>Share of its bounding rectangle a region fills: pictures are rectangles.</summary>
+    private const double MinFill = 0.85;
+    /// <summary>Gray-level standard deviation of a picture; below it a block is a plain bar or button.</summary>
+    private const double MinTexture = 12;
+
+    /// <summary>Rectangles (in the picture's pixels) of pictures inside it, largest first; empty when it is not a page.</summary>
+    public static IReadOnlyList<Rect> Find(Mat bgr)
+    {
+        double scale = Math.Min(1.0, (double)WorkLongSide / Math.Max(bgr.Width, bgr.Height));
+        using var small = new Mat();
+        Cv2.Resize(bgr, small, new Size(Math.Max(1, (int)(bgr.Width * scale)), Math.Max(1, (int)(bgr.Height * scale))), 0, 0, InterpolationFlags.Area);
+        var background = CommonestColour(small, out double share);
+        if (share < MinBackgroundShare)
+            return [];
+        using var distance = new Mat();
+        using (var diff = new Mat())
+        {
+            Cv2.Absdiff(small, background, diff);
+            Cv2.Transform(diff, distance, InputArray.Create(new float[,] { { 1, 1, 1 } }));
+        }
+        using var foreground = new Mat();
+        Cv2.Threshold(distance, foreground, BackgroundTolerance, 255, ThresholdTypes.Binary);
+        using var kernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(OpeningSide, OpeningSide));
+        using var solid = new Mat();
+        Cv2.MorphologyEx(foreground, solid, MorphTypes.Open, kernel);
+        using var gray = new Mat();
+        Cv2.CvtColor(small, gray, ColorConversionCodes.BGR2GRAY);
+        using var labels = new Mat();
+        using var stats = new Mat();
+        using var centroids = new Mat();
+        int count = Cv2.ConnectedComponentsWithStats(solid, labels, stats, centroids, PixelConnectivity.Connectivity8);
+        var found = new List<Rect>();
+        for (int i = 1; i < count; i++)
+        {
+            var r = new Rect(stats.At<int>(i, 0), stats.At<int>(i, 1), stats.At<int>(i, 2), stats.At<int>(i, 3));
+            int area = stats.At<int>(i, 4);
+            if (r.Width < MinSide || r.Height < MinSide || area < MinFill * r.Width * r.Height)
+                continue;
+            if (r.Width * r.Height > 0.9 * small.Width * small.Height)
+                continue; // the whole picture: nothing around it
+            using var inside = new Mat(gray, r);
+            Cv2.MeanStdDev(inside, out _, out var std);
+            if (std.Val0 < MinTexture)
+                continue;
+            found.Add(new Rect((int)(r.X / scale), (int)(r.Y / scale),
+                Math.Min(bgr.Width - (int)(r.X / scale), (int)Math.Ceiling(r.Width / scale)),
+                Math.Min(bgr.Height - (int)(r.Y / scale), (int)Math.Ceiling(r.Height / scale))));
+        }
+        return found.OrderByDescending(r => r.Width * r.Height).Take(MaxRegions).ToList();
+    }
+
+    /// <summary>The commonest colour (quantised to 16 levels per channel, then averaged) and its share of the pixels.</summary>
+    private static Scalar CommonestColour(Mat small, out double share)
+    {
+        var counts = new Dictionary<int, (int N, long B, long G, long R)>();
+        int width = small.Width, height = small.Height;
+        var pixels = new byte[width * height * 3];
+        using (var continuous = small.Clone())
+            System.Runtime.InteropServices.Marshal.Copy(continuous.Data, pixels, 0, pixels.Length);
+        for (int i = 0; i < pixels.Length; i += 3)
+        {
+            byte b = pixels[i], g = pixels[i + 1], r = pixels[i + 2];
+            int key = (b >> 4) << 8 | (g >> 4) << 4 | r >> 4;
+            counts.TryGetValue(key, out var c);
+            counts[key] = (c.N + 1, c.B + b, c.G + g, c.R + r);
+        }
+        var best = counts.Values.MaxBy(c => c.N);
+        share = (double)best.N / (width * height);
+        return new Scalar((double)best.B / best.N, (double)best.G / best.N, (double)best.R / best.N);
+    }
+}
