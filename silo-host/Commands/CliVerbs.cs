@@ -22,6 +22,7 @@ public static class CliVerbs
             ["hash"] = HashCommand.RunAsync,
             ["match"] = MatchCommand.RunAsync,
             ["bench match"] = BenchMatchCommand.RunAsync,
+            ["bench queries"] = BenchQueriesCommand.RunAsync,
             ["bench crawl"] = BenchCrawlCommand.RunAsync,
         };
 
