@@ -1,0 +1,66 @@
+using LeakHunter.Index.Matching;
+using OpenCvSharp;
+
+namespace LeakHunter.Index.Tests;
+
+/// <summary>Pictures shown inside a page: found as regions, and matched with the transform of the picture.</summary>
+public class PictureRegionsTests
+{
+    /// <summary>A forum page of text lines under a title bar, with the picture pasted at (x, y), scaled to the given width.</summary>
+    private static Mat ForumPage(Mat picture, int x, int y, int shownWidth)
+    {
+        var page = new Mat(900, 1200, MatType.CV_8UC3, new Scalar(240, 238, 235));
+        Cv2.Rectangle(page, new Rect(0, 0, 1200, 60), new Scalar(90, 60, 30), -1);
+        for (int line = 0; line < 18; line++)
+            Cv2.PutText(page, "Re: anyone seen this picture before? posted by user" + line, new Point(30, 100 + line * 44),
+                HersheyFonts.HersheySimplex, 0.7, Scalar.All(40), 1, LineTypes.AntiAlias);
+        using var shown = TestImages.Resized(picture, (double)shownWidth / picture.Width);
+        using (var at = new Mat(page, new Rect(x, y, shown.Width, shown.Height)))
+            shown.CopyTo(at);
+        return page;
+    }
+
+    [Fact]
+    public void Finds_the_picture_in_a_forum_page_and_nothing_in_a_photo()
+    {
+        using var picture = TestImages.Scene(501);
+        using var page = ForumPage(picture, 500, 300, 400);
+        var regions = PictureRegions.Find(page);
+        var region = Assert.Single(regions);
+        // 400 x 300 at (500, 300); found on a 480-px copy, so within a few pixels.
+        Assert.InRange(region.X, 494, 506);
+        Assert.InRange(region.Y, 294, 306);
+        Assert.InRange(region.Width, 390, 410);
+        Assert.InRange(region.Height, 290, 310);
+
+        // A photo has no page background to stand apart from.
+        using var photo = TestImages.Scene(502, 1200, 900);
+        Assert.Empty(PictureRegions.Find(photo));
+    }
+
+    [Fact]
+    public void A_picture_small_inside_a_forum_page_matches_with_its_place_in_the_page()
+    {
+        using var matcher = new CopyMatcher(new MatcherOptions(), null);
+        using var picture = TestImages.Scene(503);
+        matcher.Register("posted", TestImages.Jpeg(picture, 95));
+        using var other = TestImages.Scene(504);
+        matcher.Register("other", TestImages.Jpeg(other, 95));
+
+        using var page = ForumPage(picture, 600, 350, 320); // half size, a small part of the page
+        var match = matcher.Match(TestImages.Jpeg(page, 80));
+        Assert.NotNull(match);
+        Assert.Equal("posted", match.OriginalId);
+        Assert.InRange(match.Transform!.Scale, 0.45, 0.55);
+        // The homography maps the page's pixels to the original's: the picture's corner lies at (600, 350).
+        var h = match.Homography!;
+        double w = h[6] * 600 + h[7] * 350 + h[8];
+        Assert.InRange((h[0] * 600 + h[1] * 350 + h[2]) / w, -6, 6);
+        Assert.InRange((h[3] * 600 + h[4] * 350 + h[5]) / w, -6, 6);
+
+        // The same page with an unrelated picture matches nothing.
+        using var unrelated = TestImages.Scene(505);
+        using var innocentPage = ForumPage(unrelated, 600, 350, 320);
+        Assert.Null(matcher.Match(TestImages.Jpeg(innocentPage, 80)));
+    }
+}
