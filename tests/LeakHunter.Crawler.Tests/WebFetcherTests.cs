@@ -58,16 +58,21 @@ public sealed class WebFetcherTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await site.DisposeAsync();
 
-    private WebFetcher Fetcher(bool allowPrivate = true) => new(new CrawlerOptions
+    /// <summary>
+    /// A fetcher for the loopback site. The timeout is generous (a loaded CI machine can take seconds over a
+    /// first request); only the slow-server test shortens it, against an endpoint that waits 30 s.
+    /// </summary>
+    private WebFetcher Fetcher(bool allowPrivate = true, double timeoutSeconds = 15) => new(new CrawlerOptions
     {
         AllowPrivateAddresses = allowPrivate,
-        RequestTimeout = TimeSpan.FromSeconds(2),
+        RequestTimeout = TimeSpan.FromSeconds(timeoutSeconds),
         MaxRedirects = 5,
     });
 
-    private async Task<FetchResult> FetchAsync(string path, long maxBytes = 100_000, Func<Uri, bool>? allow = null, string? etag = null, bool allowPrivate = true)
+    private async Task<FetchResult> FetchAsync(string path, long maxBytes = 100_000, Func<Uri, bool>? allow = null, string? etag = null,
+        bool allowPrivate = true, double timeoutSeconds = 15)
     {
-        using var fetcher = Fetcher(allowPrivate);
+        using var fetcher = Fetcher(allowPrivate, timeoutSeconds);
         return await fetcher.FetchAsync(new Uri(baseUrl, path), maxBytes, allow, etag, null, CancellationToken.None);
     }
 
@@ -127,7 +132,7 @@ public sealed class WebFetcherTests : IAsyncLifetime
     [Fact]
     public async Task A_slow_server_times_out()
     {
-        var result = await FetchAsync("/slow");
+        var result = await FetchAsync("/slow", timeoutSeconds: 2);
         Assert.Equal(FetchStatus.Timeout, result.Status);
     }
 
