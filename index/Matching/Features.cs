@@ -39,7 +39,7 @@ internal sealed class FeatureSet
     /// </summary>
     public static (FeatureSet Features, FeatureSet Mirror) DetectWithMirror(Mat gray, Mat mirrorGray, int maxFeatures, int fastThreshold, double cellShare)
     {
-        using var orb = CreateOrb(maxFeatures, fastThreshold);
+        using var orb = CreateOrb(maxFeatures, fastThreshold, QueryPyramidLevels);
         var features = DetectSelected(orb, gray, maxFeatures, cellShare, out var selected);
         if (selected.Length == 0)
             return (features, Empty);
@@ -50,8 +50,19 @@ internal sealed class FeatureSet
         return (features, FromKeypoints(reflected, desc));
     }
 
-    private static ORB CreateOrb(int maxFeatures, int fastThreshold) =>
-        ORB.Create(maxFeatures * 2, 1.2f, 8, 31, 0, 2, ORBScoreType.Harris, 31, fastThreshold);
+    /// <summary>Pyramid levels (1.2 apart) of originals: they span a scale factor of 3.6.</summary>
+    private const int OriginalPyramidLevels = 8;
+
+    /// <summary>
+    /// Pyramid levels of queries: they span 2.5. A query is brought to 480-640 px and its original to 800, and
+    /// the two pyramids together cover the scale between them; fewer coarse levels leave more of the budget to
+    /// the fine ones, which hold the distinctive corners (dev: recall 97.7 -> 98.3 %, features and
+    /// verification a fifth faster).
+    /// </summary>
+    private const int QueryPyramidLevels = 6;
+
+    private static ORB CreateOrb(int maxFeatures, int fastThreshold, int levels = OriginalPyramidLevels) =>
+        ORB.Create(maxFeatures * 2, 1.2f, levels, 31, 0, 2, ORBScoreType.Harris, 31, fastThreshold);
 
     /// <summary>Detects and describes up to twice the budget, then keeps the strongest per cell of a 4x4 grid and fills with the globally strongest.</summary>
     private static FeatureSet DetectSelected(ORB orb, Mat gray, int maxFeatures, double cellShare, out KeyPoint[] selected)
