@@ -243,9 +243,9 @@ public sealed class CopyMatcher : IDisposable
         double Now() => decodeMs + clock.Elapsed.TotalMilliseconds; // stage times count from the start of decoding
         if (decoded.FullWidth < 32 || decoded.FullHeight < 32)
             return new MatchDiagnostics(null, null, 0, 0); // too small to carry evidence
+        // A query with few or no corners goes on: its candidates come from the embedding and PDQ, and only
+        // whole-frame evidence over detailed cells can decide for it (a flat or smooth picture has none).
         using var query = QueryView.Create(decoded);
-        if (query.Features.Count < 12)
-            return new MatchDiagnostics(null, null, 0, 0); // low detail: no stable local features
         double featuresMs = Now();
 
         double embeddingMs, votesMs;

@@ -91,10 +91,11 @@ internal sealed record Verification(double[] Homography, int Inliers, int Distin
     /// Whether the evidence covers the picture rather than a shared detail: the inliers spread over the
     /// original's detail, or the pixels agree over most of what the query shows (a sticker may hide the
     /// part with most corners); and in either case the pixels do not contradict it (two photos sharing a
-    /// caption agree on the caption's cells and on nothing else).
+    /// caption agree on the caption's cells and on nothing else). Whole-frame evidence is judged by its own calibration,
+    /// which already weighs the cells that disagree.
     /// </summary>
-    public bool Supported =>
-        Agreement is not < PixelAgreement.Contradiction && (Spread || Agreement >= PixelAgreement.Confirmation);
+    public bool Supported => FrameFalseMatchProbability is not null
+        || (Agreement is not < PixelAgreement.Contradiction && (Spread || Agreement >= PixelAgreement.Confirmation));
 }
 
 /// <summary>Descriptor matching, RANSAC homography and plausibility checks.</summary>
