@@ -173,8 +173,13 @@ internal static class Verifier
     /// </summary>
     public static Verification? SameFrame(bool mirror, QueryView q, OriginalEntry o)
     {
+        using var originalThumb = o.ThumbnailMat();
+        if (originalThumb is null)
+            return null;
+        var whole = new Rect(0, 0, q.Width, q.Height);
+        var frames = q.Content == whole ? new[] { whole } : [whole, q.Content];
         Verification? best = null;
-        foreach (var content in q.Content == new Rect(0, 0, q.Width, q.Height) ? [q.Content] : new[] { new Rect(0, 0, q.Width, q.Height), q.Content })
+        foreach (var content in frames)
         {
             var shown = mirror ? new Rect(q.Width - content.Right, content.Y, content.Width, content.Height) : content;
             double stretch = (double)shown.Width / shown.Height / ((double)o.NormWidth / o.NormHeight);
@@ -182,9 +187,6 @@ internal static class Verifier
                 continue;
             double sx = (double)o.NormWidth / shown.Width, sy = (double)o.NormHeight / shown.Height;
             var onto = new double[] { sx, 0, -shown.X * sx, 0, sy, -shown.Y * sy, 0, 0, 1 };
-            using var originalThumb = o.ThumbnailMat();
-            if (originalThumb is null)
-                return null;
             var cells = PixelAgreement.Cells(mirror ? q.MirrorThumbnail : q.Thumbnail, originalThumb, ToThumbnails(onto, q, o), removeRamps: true);
             var frame = new Verification(onto, 0, 0, mirror, 0, 0)
             {
