@@ -77,20 +77,24 @@ internal static class PictureRegions
     /// <summary>The commonest colour (quantised to 16 levels per channel, then averaged) and its share of the pixels.</summary>
     private static Scalar CommonestColour(Mat small, out double share)
     {
-        var counts = new Dictionary<int, (int N, long B, long G, long R)>();
         int width = small.Width, height = small.Height;
         var pixels = new byte[width * height * 3];
         using (var continuous = small.Clone())
             System.Runtime.InteropServices.Marshal.Copy(continuous.Data, pixels, 0, pixels.Length);
+        var counts = new int[16 * 16 * 16];
         for (int i = 0; i < pixels.Length; i += 3)
-        {
-            byte b = pixels[i], g = pixels[i + 1], r = pixels[i + 2];
-            int key = (b >> 4) << 8 | (g >> 4) << 4 | r >> 4;
-            counts.TryGetValue(key, out var c);
-            counts[key] = (c.N + 1, c.B + b, c.G + g, c.R + r);
-        }
-        var best = counts.Values.MaxBy(c => c.N);
-        share = (double)best.N / (width * height);
-        return new Scalar((double)best.B / best.N, (double)best.G / best.N, (double)best.R / best.N);
+            counts[(pixels[i] >> 4) << 8 | (pixels[i + 1] >> 4) << 4 | pixels[i + 2] >> 4]++;
+        int commonest = Array.IndexOf(counts, counts.Max());
+        long b = 0, g = 0, r = 0;
+        for (int i = 0; i < pixels.Length; i += 3)
+            if (((pixels[i] >> 4) << 8 | (pixels[i + 1] >> 4) << 4 | pixels[i + 2] >> 4) == commonest)
+            {
+                b += pixels[i];
+                g += pixels[i + 1];
+                r += pixels[i + 2];
+            }
+        int n = counts[commonest];
+        share = (double)n / (width * height);
+        return new Scalar((double)b / n, (double)g / n, (double)r / n);
     }
 }
