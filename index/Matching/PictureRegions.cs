@@ -23,8 +23,14 @@ internal static class PictureRegions
     private const int OpeningSide = 9;
     /// <summary>Smallest region side in work pixels (about 64 px of a 640-px screenshot).</summary>
     private const int MinSide = 48;
-    /// <summary>Share of its bounding rectangle a region fills: pictures are rectangles.</summary>
-    private const double MinFill = 0.85;
+    /// <summary>
+    /// Share of its bounding rectangle a region must fill. A picture is a rectangle, but one with a plain light
+    /// background of its own (clip art, a product shot) merges with a light page, and what stands out is its
+    /// subject: its bounding rectangle, filled by a third or more, is the part to match.
+    /// </summary>
+    private const double MinFill = 0.3;
+    /// <summary>Largest share of the query a region may cover: a larger one is (nearly) the whole query, matched already.</summary>
+    private const double MaxShare = 0.5;
     /// <summary>Gray-level standard deviation of a picture; below it a block is a plain bar or button.</summary>
     private const double MinTexture = 12;
 
@@ -61,8 +67,8 @@ internal static class PictureRegions
             int area = stats.At<int>(i, 4);
             if (r.Width < MinSide || r.Height < MinSide || area < MinFill * r.Width * r.Height)
                 continue;
-            if (r.Width * r.Height > 0.9 * small.Width * small.Height)
-                continue; // the whole picture: nothing around it
+            if (r.Width * r.Height > MaxShare * small.Width * small.Height)
+                continue; // (nearly) the whole picture
             using var inside = new Mat(gray, r);
             Cv2.MeanStdDev(inside, out _, out var std);
             if (std.Val0 < MinTexture)
