@@ -6,8 +6,8 @@ namespace LeakHunter.Index.Matching;
 /// Finds pictures shown inside a larger one: a photo in a screenshot of a forum page or a web page, or
 /// pasted on a plain canvas. The page's background is its commonest colour; text is thin strokes on it.
 /// What differs from the background and survives an opening wider than text strokes are solid blocks;
-/// the rectangular, textured ones are the pictures. Each is matched on its own, at its own resolution,
-/// because in the whole screenshot the text's corners outnumber the picture's.
+/// the bounding rectangles of the compact, textured ones are the pictures. Each is matched on its own, at
+/// its own resolution, because in the whole screenshot the text's corners outnumber the picture's.
 /// </summary>
 internal static class PictureRegions
 {
@@ -68,7 +68,7 @@ internal static class PictureRegions
             if (r.Width < MinSide || r.Height < MinSide || area < MinFill * r.Width * r.Height)
                 continue;
             if (r.Width * r.Height > MaxShare * small.Width * small.Height)
-                continue; // (nearly) the whole picture
+                continue; // most of the query: the whole-query attempt covered it
             using var inside = new Mat(gray, r);
             Cv2.MeanStdDev(inside, out _, out var std);
             if (std.Val0 < MinTexture)
