@@ -21,10 +21,15 @@ namespace LeakHunter.Index.Matching;
 /// over the region of the original the query shows, or the pixels agree over most of it
 /// (<see cref="PixelAgreement"/>), and the pixels never contradict it. A logo or caption that
 /// different photos share is no copy; a copy whose sticker hides the detailed part still is.</item>
+/// <item>Without corners: a query that shows the original's whole frame (resized, stretched, recoloured,
+/// captioned, in a plain border, under one sticker) is compared with it cell by cell instead
+/// (<see cref="Verifier.SameFrame"/>).</item>
 /// <item>Decision: the distinct-inlier count (times, from a dozen inliers on, the chance that as many
-/// cells agree by accident) is turned into a false-match probability by <see cref="MatchCalibration"/>;
+/// cells agree by accident), or the whole frame's cell agreement, is turned into a false-match probability by <see cref="MatchCalibration"/>;
 /// a match is reported when it is at most <see cref="MatcherOptions.TargetFalseMatchRate"/>. Hashes alone never decide, so flat, tiny
 /// or text-only pictures (which have no stable local features) never match except byte for byte.</item>
+/// <item>A query that matches nothing as a whole is searched for pictures inside it (a screenshot of a page,
+/// <see cref="PictureRegions"/>), and each is matched on its own.</item>
 /// </list>
 /// Thread-safe: any number of concurrent <see cref="Match"/> calls; registration excludes them
 /// only while the new fingerprint is inserted.
@@ -223,7 +228,8 @@ public sealed class CopyMatcher : IDisposable
         foreach (var region in PictureRegions.Find(decoded.Bgr))
         {
             double toFull = decoded.ScaleToFull;
-            using var crop = new DecodedImage(new Mat(decoded.Bgr, region).Clone(), decoded.Header,
+            using var view = new Mat(decoded.Bgr, region);
+            using var crop = new DecodedImage(view.Clone(), decoded.Header,
                 (int)Math.Round(region.Width * toFull), (int)Math.Round(region.Height * toFull));
             var inside = ExplainDecoded(crop, sha, isEligible, decodeMs);
             if (inside.Match is { Homography: { } h } m)

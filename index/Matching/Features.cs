@@ -1,3 +1,4 @@
+using LeakHunter.Index.Imaging;
 using OpenCvSharp;
 
 namespace LeakHunter.Index.Matching;
@@ -94,8 +95,7 @@ internal sealed class FeatureSet
         var rows = chosen.Order().ToArray();
         selected = rows.Select(i => keypoints[i]).ToArray();
         var bytes = new byte[rows.Length * DescriptorBytes];
-        var allBytes = new byte[keypoints.Length * DescriptorBytes];
-        System.Runtime.InteropServices.Marshal.Copy(all.Data, allBytes, 0, allBytes.Length);
+        var allBytes = MatBytes.Of(all);
         for (int r = 0; r < rows.Length; r++)
             Buffer.BlockCopy(allBytes, rows[r] * DescriptorBytes, bytes, r * DescriptorBytes, DescriptorBytes);
         return new FeatureSet(selected.Select(k => k.Pt.X).ToArray(), selected.Select(k => k.Pt.Y).ToArray(), bytes);
@@ -106,9 +106,7 @@ internal sealed class FeatureSet
         int n = keypoints.Length;
         if (n == 0 || descriptors.Empty())
             return Empty;
-        var bytes = new byte[n * DescriptorBytes];
-        System.Runtime.InteropServices.Marshal.Copy(descriptors.Data, bytes, 0, bytes.Length);
-        return new FeatureSet(keypoints.Select(k => k.Pt.X).ToArray(), keypoints.Select(k => k.Pt.Y).ToArray(), bytes);
+        return new FeatureSet(keypoints.Select(k => k.Pt.X).ToArray(), keypoints.Select(k => k.Pt.Y).ToArray(), MatBytes.Of(descriptors));
     }
 
     public Mat DescriptorMat() => Mat.FromPixelData(Count, DescriptorBytes, MatType.CV_8UC1, Descriptors);

@@ -116,7 +116,9 @@ public sealed class MatchCalibration
     /// </summary>
     internal static double SameFrameProbability(IReadOnlyList<PixelAgreement.CellVerdict> cells)
     {
-        int grid = (int)Math.Round(Math.Sqrt(cells.Count));
+        const int grid = SameFrameGrid;
+        if (cells.Count != grid * grid)
+            throw new ArgumentException($"Whole-frame evidence has {grid}x{grid} cells.", nameof(cells));
         // Summed-area tables of judged and agreeing cells: any rectangle's counts in constant time.
         var judged = new int[grid + 1, grid + 1];
         var agreeing = new int[grid + 1, grid + 1];
@@ -127,21 +129,32 @@ public sealed class MatchCalibration
                 judged[y + 1, x + 1] = judged[y, x + 1] + judged[y + 1, x] - judged[y, x] + (c == PixelAgreement.CellVerdict.Unjudged ? 0 : 1);
                 agreeing[y + 1, x + 1] = agreeing[y, x + 1] + agreeing[y + 1, x] - agreeing[y, x] + (c == PixelAgreement.CellVerdict.Agrees ? 1 : 0);
             }
-        int Count(int[,] table, int x0, int y0, int x1, int y1) => table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0];
+        int Count(int[,] table, Rect r) => table[r.Y1, r.X1] - table[r.Y0, r.X1] - table[r.Y1, r.X0] + table[r.Y0, r.X0];
         int allJudged = judged[grid, grid], allAgreeing = agreeing[grid, grid];
         double best = allJudged < MinSameFrameCells ? 1.0 : SameFrameTail(allJudged, allAgreeing);
-        var beside = new List<(int Judged, int Agreeing)>();
-        for (int x0 = 0; x0 < grid; x0++)
-            for (int x1 = x0 + 1; x1 <= grid; x1++)
-                for (int y0 = 0; y0 < grid; y0++)
-                    for (int y1 = y0 + 1; y1 <= grid; y1++)
-                        if ((x1 - x0) * (y1 - y0) <= MaxOccluderCells)
-                            beside.Add((allJudged - Count(judged, x0, y0, x1, y1), allAgreeing - Count(agreeing, x0, y0, x1, y1)));
-        foreach (var (n, k) in beside)
+        foreach (var occluder in OccluderRectangles)
+        {
+            int n = allJudged - Count(judged, occluder), k = allAgreeing - Count(agreeing, occluder);
             if (n >= MinCellsBesideOccluder)
-                best = Math.Min(best, beside.Count * SameFrameTail(n, k));
+                best = Math.Min(best, OccluderRectangles.Length * SameFrameTail(n, k));
+        }
         return Math.Min(1.0, best);
     }
+
+    /// <summary>Side of the grid whole-frame evidence is judged on.</summary>
+    private const int SameFrameGrid = PixelAgreement.Grid;
+
+    /// <summary>A rectangle of grid cells, corners inclusive-exclusive.</summary>
+    private readonly record struct Rect(int X0, int Y0, int X1, int Y1);
+
+    /// <summary>Every rectangle of at most <see cref="MaxOccluderCells"/> cells a sticker may cover (1261 on the 8x8 grid).</summary>
+    private static readonly Rect[] OccluderRectangles =
+        (from x0 in Enumerable.Range(0, SameFrameGrid)
+         from x1 in Enumerable.Range(x0 + 1, SameFrameGrid - x0)
+         from y0 in Enumerable.Range(0, SameFrameGrid)
+         from y1 in Enumerable.Range(y0 + 1, SameFrameGrid - y0)
+         where (x1 - x0) * (y1 - y0) <= MaxOccluderCells
+         select new Rect(x0, y0, x1, y1)).ToArray();
 
     /// <summary><see cref="BinomialTail"/> at <see cref="ChanceSameFrameCellAgreement"/> for up to 64 cells, tabulated once.</summary>
     private static double SameFrameTail(int n, int k) => SameFrameTails.Value[n, k];

@@ -1,3 +1,4 @@
+using LeakHunter.Index.Imaging;
 using OpenCvSharp;
 
 namespace LeakHunter.Index.Matching;
@@ -83,24 +84,22 @@ internal static class PictureRegions
     /// <summary>The commonest colour (quantised to 16 levels per channel, then averaged) and its share of the pixels.</summary>
     private static Scalar CommonestColour(Mat small, out double share)
     {
-        int width = small.Width, height = small.Height;
-        var pixels = new byte[width * height * 3];
-        using (var continuous = small.Clone())
-            System.Runtime.InteropServices.Marshal.Copy(continuous.Data, pixels, 0, pixels.Length);
+        var pixels = MatBytes.Of(small);
+        int Key(int i) => (pixels[i] >> 4) << 8 | (pixels[i + 1] >> 4) << 4 | pixels[i + 2] >> 4;
         var counts = new int[16 * 16 * 16];
         for (int i = 0; i < pixels.Length; i += 3)
-            counts[(pixels[i] >> 4) << 8 | (pixels[i + 1] >> 4) << 4 | pixels[i + 2] >> 4]++;
+            counts[Key(i)]++;
         int commonest = Array.IndexOf(counts, counts.Max());
         long b = 0, g = 0, r = 0;
         for (int i = 0; i < pixels.Length; i += 3)
-            if (((pixels[i] >> 4) << 8 | (pixels[i + 1] >> 4) << 4 | pixels[i + 2] >> 4) == commonest)
+            if (Key(i) == commonest)
             {
                 b += pixels[i];
                 g += pixels[i + 1];
                 r += pixels[i + 2];
             }
         int n = counts[commonest];
-        share = (double)n / (width * height);
+        share = 3.0 * n / pixels.Length;
         return new Scalar((double)b / n, (double)g / n, (double)r / n);
     }
 }

@@ -1,3 +1,4 @@
+using LeakHunter.Index.Imaging;
 using OpenCvSharp;
 
 namespace LeakHunter.Index.Matching;
@@ -16,7 +17,7 @@ internal static class PixelAgreement
 {
     /// <summary>Long side of the thumbnail kept per original.</summary>
     public const int ThumbnailLongSide = 128;
-    private const int Grid = 8;
+    internal const int Grid = 8;
     /// <summary>Gray-level standard deviation below which a cell is flat (no evidence either way).</summary>
     private const double MinTexture = 6;
     /// <summary>Standard deviation beyond the plane below which a cell says nothing when ramps are removed.</summary>
@@ -75,9 +76,9 @@ internal static class PixelAgreement
         var size = originalThumb.Size();
         Cv2.WarpPerspective(queryThumb, warped, h, size, InterpolationFlags.Linear, BorderTypes.Constant, Scalar.All(0));
         Cv2.WarpPerspective(ones, mask, h, size, InterpolationFlags.Nearest, BorderTypes.Constant, Scalar.All(0));
-        var q = Pixels(warped);
-        var o = Pixels(originalThumb);
-        var shown = Pixels(mask);
+        var q = MatBytes.Of(warped);
+        var o = MatBytes.Of(originalThumb);
+        var shown = MatBytes.Of(mask);
         int w = size.Width;
         var verdicts = new CellVerdict[Grid * Grid];
         for (int gy = 0; gy < Grid; gy++)
@@ -104,14 +105,6 @@ internal static class PixelAgreement
                 verdicts[gy * Grid + gx] = correlation >= MinCorrelation ? CellVerdict.Agrees : CellVerdict.Differs;
             }
         return verdicts;
-    }
-
-    private static byte[] Pixels(Mat gray)
-    {
-        var pixels = new byte[gray.Width * gray.Height];
-        using var continuous = gray.IsContinuous() ? null : gray.Clone();
-        System.Runtime.InteropServices.Marshal.Copy((continuous ?? gray).Data, pixels, 0, pixels.Length);
-        return pixels;
     }
 
     /// <summary>A cell's pixels minus their mean or their least-squares plane, and the residual's standard deviation.</summary>
