@@ -66,6 +66,11 @@ public sealed class CopyMatcher : IDisposable
         return eq;
     }
     private const int VoteMaxDistance = 50;
+    /// <summary>
+    /// Check-word distance (of 64 bits) beyond which a bucket hit is not compared in full: the pairs that one
+    /// identical 16-bit substring finds mostly lie within 30 bits, about 8 of them in the check word.
+    /// </summary>
+    private const int VoteMaxCheckDistance = 12;
     private const int MinVotes = 4;
     /// <summary>
     /// Votes use every second descriptor of the query and of each original: candidates only need a
@@ -348,16 +353,16 @@ public sealed class CopyMatcher : IDisposable
         return ordered;
     }
 
-    /// <summary>Originals sharing the most ORB descriptors with the query (as is and mirrored), normalised by their feature count.</summary>
+    /// <summary>Originals sharing the most ORB descriptors with the query (as is and mirrored), normalised by their descriptor count.</summary>
     private List<Candidate> VoteCandidates(QueryView query, Func<string, bool> isEligible)
     {
         var ranked = new List<(OriginalEntry Entry, bool Mirror, int Votes, double Rank)>();
         foreach (bool mirror in new[] { false, true })
         {
             var fs = mirror ? query.MirrorFeatures : query.Features;
-            foreach (var (slot, v) in _index.Vote(EveryNth(fs.Descriptors, VoteStride), VoteMaxDistance, MinVotes))
-                if (_bySlot[slot] is { } e && isEligible(e.Id))
-                    ranked.Add((e, mirror, v, v / Math.Sqrt(Math.Max(50, e.Features.Count))));
+            foreach (var (slot, votes, rank) in _index.Vote(EveryNth(fs.Descriptors, VoteStride), VoteMaxDistance, VoteMaxCheckDistance, MinVotes, MaxVerifications,
+                         slot => _bySlot[slot] is { } e && isEligible(e.Id)))
+                ranked.Add((_bySlot[slot]!, mirror, votes, rank));
         }
         return ranked.OrderByDescending(r => r.Rank).Take(MaxVerifications).Select(r => new Candidate(r.Entry, r.Mirror, $"v{r.Votes}")).ToList();
     }

@@ -6,36 +6,37 @@ namespace LeakHunter.Index.Matching;
 /// <summary>
 /// Finds which registered originals share many local-feature descriptors with a query: a
 /// multi-index hash over 16-bit substrings of the 256-bit ORB descriptors (a descriptor meets
-/// its true match when one substring is identical), each hit confirmed by its full Hamming
+/// its near neighbours when one substring is identical), each hit confirmed by its full Hamming
 /// distance, one vote per query descriptor and original. Not thread-safe; the matcher locks.
 /// <para>Layout, for speed at millions of descriptors: every bucket is one contiguous array of
-/// (descriptor number, 64-bit check word taken from another part of the descriptor), so a lookup
-/// streams through memory and only hits whose check word is close are compared in full; appending
-/// to a bucket is amortised constant time, so registration never rebuilds anything.</para>
+/// (descriptor number, original's slot, 64-bit check word taken from another part of the descriptor),
+/// so a lookup streams through memory; only hits whose check word is close, for an original this query
+/// descriptor has not voted for yet, are compared in full (one cache miss each). Appending to a bucket
+/// is amortised constant time, so registration never rebuilds anything.</para>
 /// </summary>
 internal sealed class DescriptorIndex
 {
     private const int Tables = 8;
     private const int Buckets = 1 << 16;
 
-    /// <summary>Descriptors as four 64-bit words each.</summary>
-    private ulong[] _words = new ulong[1 << 13];
-    private int[] _owner = new int[1 << 11];
-    private int _count;
-
-    [StructLayout(LayoutKind.Sequential, Pack = 4)]
+    [StructLayout(LayoutKind.Sequential)]
     private struct Entry
     {
         public int Descriptor;
+        public int Slot;
         public ulong Check;
     }
+
+    /// <summary>Descriptors as four 64-bit words each.</summary>
+    private ulong[] _words = new ulong[1 << 13];
 
     private readonly Entry[][][] _buckets = new Entry[Tables][][];
     private readonly int[][] _bucketCount = new int[Tables][];
 
-    private readonly List<bool> _slotAlive = [];
-    private readonly List<int> _slotStart = [];
-    private readonly List<int> _slotLength = [];
+    private bool[] _slotAlive = new bool[64];
+    private int[] _slotLength = new int[64];
+    private int _slots;
+    private int _count;
     private int _deadDescriptors;
 
     public DescriptorIndex()
@@ -47,37 +48,42 @@ internal sealed class DescriptorIndex
         }
     }
 
-    public int SlotCount => _slotAlive.Count;
+    public int SlotCount => _slots;
     public int DescriptorCount => _count - _deadDescriptors;
 
     /// <summary>Table t's key: the t-th 16 bits of the descriptor (bytes 2t and 2t+1).</summary>
-    private static int Key(ulong[] words, int e, int table) => (int)(words[e * 4 + table / 4] >> (16 * (table % 4))) & 0xFFFF;
+    private static int Key(ReadOnlySpan<ulong> d, int table) => (int)(d[table / 4] >> (16 * (table % 4))) & 0xFFFF;
 
     /// <summary>Table t's check word: the next 64-bit word of the descriptor, which never holds the key's bits.</summary>
-    private static ulong Check(ulong[] words, int e, int table) => words[e * 4 + (table / 4 + 1) % 4];
+    private static ulong Check(ReadOnlySpan<ulong> d, int table) => d[(table / 4 + 1) % 4];
 
     /// <summary>Adds the descriptors of one original; returns its slot.</summary>
     public int Add(byte[] descriptors)
     {
-        int n = descriptors.Length / FeatureSet.DescriptorBytes;
-        int slot = _slotAlive.Count;
-        _slotAlive.Add(true);
-        _slotStart.Add(_count);
-        _slotLength.Add(n);
-        EnsureCapacity(_count + n);
-        MemoryMarshal.Cast<byte, ulong>(descriptors.AsSpan(0, n * FeatureSet.DescriptorBytes)).CopyTo(_words.AsSpan(_count * 4));
+        var words = MemoryMarshal.Cast<byte, ulong>(descriptors.AsSpan(0, descriptors.Length / FeatureSet.DescriptorBytes * FeatureSet.DescriptorBytes));
+        int n = words.Length / 4;
+        int slot = _slots++;
+        if (slot == _slotAlive.Length)
+        {
+            Array.Resize(ref _slotAlive, slot * 2);
+            Array.Resize(ref _slotLength, slot * 2);
+        }
+        _slotAlive[slot] = true;
+        _slotLength[slot] = n;
+        if (_words.Length < (_count + n) * 4)
+            Array.Resize(ref _words, Math.Max((_count + n) * 4, _words.Length * 2));
+        words.CopyTo(_words.AsSpan(_count * 4));
         for (int i = 0; i < n; i++)
         {
-            int e = _count + i;
-            _owner[e] = slot;
+            var d = words.Slice(i * 4, 4);
             for (int t = 0; t < Tables; t++)
             {
-                int key = Key(_words, e, t);
+                int key = Key(d, t);
                 ref var bucket = ref _buckets[t][key];
                 int used = _bucketCount[t][key]++;
                 if (bucket is null || used == bucket.Length)
                     Array.Resize(ref bucket, Math.Max(4, used + used / 2));
-                bucket[used] = new Entry { Descriptor = e, Check = Check(_words, e, t) };
+                bucket[used] = new Entry { Descriptor = _count + i, Slot = slot, Check = Check(d, t) };
             }
         }
         _count += n;
@@ -86,7 +92,7 @@ internal sealed class DescriptorIndex
 
     public void Remove(int slot)
     {
-        if (slot < 0 || slot >= _slotAlive.Count || !_slotAlive[slot])
+        if (slot < 0 || slot >= _slots || !_slotAlive[slot])
             return;
         _slotAlive[slot] = false;
         _deadDescriptors += _slotLength[slot];
@@ -95,91 +101,80 @@ internal sealed class DescriptorIndex
     /// <summary>True when more than half the stored descriptors belong to removed originals.</summary>
     public bool NeedsCompaction => _deadDescriptors > 4096 && _deadDescriptors * 2 > _count;
 
-    private void EnsureCapacity(int needed)
-    {
-        if (needed > _owner.Length)
-        {
-            int cap = Math.Max(needed, _owner.Length * 2);
-            Array.Resize(ref _owner, cap);
-            Array.Resize(ref _words, cap * 4);
-        }
-    }
-
     /// <summary>
     /// Votes: for each query descriptor, every original holding a descriptor within
-    /// <paramref name="maxDistance"/> bits gets one vote. Returns (slot, votes) for slots with at least <paramref name="minVotes"/>.
+    /// <paramref name="maxDistance"/> bits gets one vote. Returns the <paramref name="top"/> eligible slots
+    /// with at least <paramref name="minVotes"/>, best first, ranked by votes over the square root of the
+    /// slot's descriptor count: a detailed original collects chance votes from every query, and the root
+    /// keeps a small one's real votes ahead of them.
     /// </summary>
-    public List<(int Slot, int Votes)> Vote(byte[] query, int maxDistance, int minVotes)
+    public List<(int Slot, int Votes, double Rank)> Vote(byte[] query, int maxDistance, int maxCheckDistance, int minVotes, int top, Func<int, bool> isEligible)
     {
-        int nq = query.Length / FeatureSet.DescriptorBytes;
-        var qw = MemoryMarshal.Cast<byte, ulong>(query.AsSpan(0, nq * FeatureSet.DescriptorBytes)).ToArray();
-        var tally = new Tally(_slotAlive.Count);
-        // A true match within maxDistance bits differs in about maxDistance/4 of the 64 check bits
-        // (standard deviation about 3), a chance pair in about 32: the margin keeps ~98 % of true
-        // matches and lets one chance pair in a thousand through to the full comparison.
-        int maxCheck = maxDistance * 64 / 256 + 7;
+        var qw = MemoryMarshal.Cast<byte, ulong>(query.AsSpan(0, query.Length / FeatureSet.DescriptorBytes * FeatureSet.DescriptorBytes));
+        int nq = qw.Length / 4;
+        var votes = new int[_slots];
+        var lastQuery = new int[_slots];
+        Array.Fill(lastQuery, -1);
         // Buckets far above the average load hold descriptors of flat or repetitive patterns that
         // every picture has: they carry no evidence and would dominate the time, so they are skipped.
         int limit = Math.Max(64, 3 * _count / Buckets);
         for (int q = 0; q < nq; q++)
         {
+            var d = qw.Slice(q * 4, 4);
             for (int t = 0; t < Tables; t++)
             {
-                int key = Key(qw, q, t);
-                ulong qc = Check(qw, q, t);
+                int key = Key(d, t);
                 int used = _bucketCount[t][key];
                 if (used == 0 || used > limit)
                     continue;
-                var bucket = _buckets[t][key];
-                for (int i = 0; i < used; i++)
-                    if (BitOperations.PopCount(bucket[i].Check ^ qc) <= maxCheck)
-                        Consider(qw, q, bucket[i].Descriptor, maxDistance, tally);
+                ulong check = Check(d, t);
+                foreach (ref readonly var e in _buckets[t][key].AsSpan(0, used))
+                {
+                    if (BitOperations.PopCount(e.Check ^ check) > maxCheckDistance || lastQuery[e.Slot] == q)
+                        continue;
+                    var w = _words.AsSpan(e.Descriptor * 4, 4);
+                    int distance = BitOperations.PopCount(d[0] ^ w[0]) + BitOperations.PopCount(d[1] ^ w[1]) +
+                                   BitOperations.PopCount(d[2] ^ w[2]) + BitOperations.PopCount(d[3] ^ w[3]);
+                    if (distance > maxDistance)
+                        continue;
+                    lastQuery[e.Slot] = q;
+                    votes[e.Slot]++;
+                }
             }
         }
-        var result = new List<(int, int)>();
-        for (int s = 0; s < tally.Votes.Length; s++)
-            if (tally.Votes[s] >= minVotes)
-                result.Add((s, tally.Votes[s]));
+        // The best few by a bounded min-heap: nearly every original collects a few chance votes, and
+        // sorting them all cost as much as the voting.
+        var best = new PriorityQueue<(int Slot, int Votes, double Rank), double>(top + 1);
+        for (int s = 0; s < _slots; s++)
+        {
+            if (votes[s] < minVotes || !_slotAlive[s])
+                continue;
+            double rank = votes[s] / Math.Sqrt(Math.Max(MinRankLength, _slotLength[s]));
+            if (best.Count == top && rank <= best.Peek().Rank || !isEligible(s))
+                continue;
+            best.Enqueue((s, votes[s], rank), rank);
+            if (best.Count > top)
+                best.Dequeue();
+        }
+        var result = new List<(int, int, double)>(best.Count);
+        while (best.Count > 0)
+            result.Add(best.Dequeue());
+        result.Reverse();
         return result;
     }
 
-    /// <summary>Votes per slot, and which query descriptor last voted for each (one vote per descriptor and original).</summary>
-    private sealed class Tally(int slots)
-    {
-        public readonly int[] Votes = new int[slots];
-        public readonly int[] LastQuery = CreateStamps(slots);
-
-        private static int[] CreateStamps(int n)
-        {
-            var a = new int[n];
-            Array.Fill(a, -1);
-            return a;
-        }
-    }
-
-    private void Consider(ulong[] qw, int q, int e, int maxDistance, Tally tally)
-    {
-        int slot = _owner[e];
-        if (tally.LastQuery[slot] == q)
-            return;
-        int d = BitOperations.PopCount(qw[q * 4] ^ _words[e * 4]) + BitOperations.PopCount(qw[q * 4 + 1] ^ _words[e * 4 + 1]) +
-                BitOperations.PopCount(qw[q * 4 + 2] ^ _words[e * 4 + 2]) + BitOperations.PopCount(qw[q * 4 + 3] ^ _words[e * 4 + 3]);
-        if (d <= maxDistance && _slotAlive[slot])
-        {
-            tally.LastQuery[slot] = q;
-            tally.Votes[slot]++;
-        }
-    }
+    /// <summary>Descriptor count below which an original's votes are not scaled up further (a few lucky votes of a tiny original are no evidence).</summary>
+    private const int MinRankLength = 25;
 
     /// <summary>Approximate bytes held, for memory figures.</summary>
     public long ApproximateBytes
     {
         get
         {
-            long bytes = (long)_owner.Length * (4 + FeatureSet.DescriptorBytes) + _slotAlive.Count * 12L;
+            long bytes = _slotAlive.Length * 5L + _words.Length * 8L;
             for (int t = 0; t < Tables; t++)
                 foreach (var bucket in _buckets[t])
-                    bytes += 12 + (bucket is null ? 0 : 24 + bucket.Length * 12L);
+                    bytes += 12 + (bucket is null ? 0 : 24 + bucket.Length * 16L);
             return bytes;
         }
     }
