@@ -1,4 +1,3 @@
-using System.Numerics;
 using OpenCvSharp;
 
 namespace LeakHunter.Index.Matching;
@@ -17,8 +16,7 @@ internal static class Ransac
             return null;
         var rng = new Random(seed);
         double thr2 = threshold * threshold;
-        // Plain arrays: the hypothesis loop scores every point thousands of times, and indexing through
-        // IReadOnlyList cost more than the arithmetic.
+        // Plain arrays for the hypothesis loop, which scores every point thousands of times.
         var sx = new double[n];
         var sy = new double[n];
         var dx0 = new double[n];
