@@ -52,12 +52,15 @@ internal static class PixelAgreement
     /// </summary>
     public static (int Agreeing, int Judged)? Measure(Mat queryThumb, Mat originalThumb, double[] queryToOriginal)
     {
-        var cells = Cells(queryThumb, originalThumb, queryToOriginal, removeRamps: false);
-        int judged = cells.Count(c => c != CellVerdict.Unjudged), agreeing = cells.Count(c => c == CellVerdict.Agrees);
+        var (agreeing, judged) = Tally(Cells(queryThumb, originalThumb, queryToOriginal, removeRamps: false));
         return judged < MinCells ? null : (agreeing, judged);
     }
 
     public enum CellVerdict : byte { Unjudged, Agrees, Differs }
+
+    /// <summary>How many cells agree, and how many were judged at all.</summary>
+    public static (int Agreeing, int Judged) Tally(IReadOnlyList<CellVerdict> cells) =>
+        (cells.Count(c => c == CellVerdict.Agrees), cells.Count(c => c != CellVerdict.Unjudged));
 
     /// <summary>
     /// The verdict on every cell of the grid, row by row: the normalised cross-correlation of the cell's pixels

@@ -188,10 +188,11 @@ internal static class Verifier
             double sx = (double)o.NormWidth / shown.Width, sy = (double)o.NormHeight / shown.Height;
             var onto = new double[] { sx, 0, -shown.X * sx, 0, sy, -shown.Y * sy, 0, 0, 1 };
             var cells = PixelAgreement.Cells(mirror ? q.MirrorThumbnail : q.Thumbnail, originalThumb, ToThumbnails(onto, q, o), removeRamps: true);
+            var (agreeing, judged) = PixelAgreement.Tally(cells);
             var frame = new Verification(onto, 0, 0, mirror, 0, 0)
             {
-                AgreeingCells = cells.Count(c => c == PixelAgreement.CellVerdict.Agrees),
-                AgreementCells = cells.Count(c => c != PixelAgreement.CellVerdict.Unjudged),
+                AgreeingCells = agreeing,
+                AgreementCells = judged,
                 FrameFalseMatchProbability = MatchCalibration.SameFrameProbability(cells),
             };
             if (best is null || frame.FrameFalseMatchProbability < best.FrameFalseMatchProbability)
