@@ -300,8 +300,11 @@ public sealed class CopyMatcher : IDisposable
             {
                 best = v with { Mirror = mirror };
                 bestEntry = entry;
-                if (best.DistinctInliers >= 4 * InlierThreshold)
-                    break; // overwhelming evidence; nothing else can beat it meaningfully
+                // Overwhelming evidence that the pixels confirm: nothing else can beat it meaningfully. Many inliers
+                // alone are not enough: two screenshots of one application window share its frame, sidebar and
+                // buttons, and the next candidate may be the picture itself.
+                if (best.DistinctInliers >= 4 * InlierThreshold && best.Agreement >= PixelAgreement.Confirmation)
+                    break;
             }
         }
         var timings = new MatchTimings(decodeMs, featuresMs - decodeMs, candidatesMs - featuresMs, Now() - candidatesMs)
@@ -364,7 +367,7 @@ public sealed class CopyMatcher : IDisposable
                          slot => _bySlot[slot] is { } e && isEligible(e.Id)))
                 ranked.Add((_bySlot[slot]!, mirror, votes, rank));
         }
-        return ranked.OrderByDescending(r => r.Rank).Take(MaxVerifications).Select(r => new Candidate(r.Entry, r.Mirror, $"v{r.Votes}")).ToList();
+        return ranked.OrderByDescending(r => r.Rank).Take(MaxVerifications).Select(r => new Candidate(r.Entry, r.Mirror, $"v{r.Votes}r{r.Rank:0.00}")).ToList();
     }
 
     private List<Candidate> EmbeddingHits(IReadOnlyList<(string OriginalId, bool Mirror, float Similarity)> hits) =>
@@ -638,7 +641,7 @@ public sealed record MatchDiagnostics(MatchResult? Match, string? BestCandidate,
     /// <summary>Where the time went (null when the query stopped before verification).</summary>
     public MatchTimings? Timings { get; init; }
 
-    /// <summary>The best candidates in the order they were (or would have been) verified, as "id[/m]:evidence" (v: votes, e: embedding similarity, p: PDQ distance).</summary>
+    /// <summary>The best candidates in the order they were (or would have been) verified, as "id[/m]:evidence" (v: votes, then r: their rank, see DescriptorIndex.Vote; e: embedding similarity; p: PDQ distance).</summary>
     public IReadOnlyList<string> Candidates { get; init; } = [];
 }
 

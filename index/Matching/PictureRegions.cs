@@ -22,6 +22,12 @@ internal static class PictureRegions
     private const double MinBackgroundShare = 0.2;
     /// <summary>Opening kernel side in work pixels: wider than text strokes.</summary>
     private const int OpeningSide = 9;
+    /// <summary>
+    /// Closing kernel side in work pixels: joins the solid parts of one picture across narrower gaps of page
+    /// colour. A screenshot of an application window whose background is the page's own colour stands out
+    /// only as its panels, plots and buttons; joined, they are the window.
+    /// </summary>
+    private const int ClosingSide = 15;
     /// <summary>Smallest region side in work pixels (about 64 px of a 640-px screenshot).</summary>
     private const int MinSide = 48;
     /// <summary>
@@ -54,7 +60,10 @@ internal static class PictureRegions
         Cv2.Threshold(distance, foreground, BackgroundTolerance, 255, ThresholdTypes.Binary);
         using var kernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(OpeningSide, OpeningSide));
         using var solid = new Mat();
+        FillHoles(foreground);
         Cv2.MorphologyEx(foreground, solid, MorphTypes.Open, kernel);
+        using (var bridge = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(ClosingSide, ClosingSide)))
+            Cv2.MorphologyEx(solid, solid, MorphTypes.Close, bridge);
         using var gray = new Mat();
         Cv2.CvtColor(small, gray, ColorConversionCodes.BGR2GRAY);
         using var labels = new Mat();
@@ -79,6 +88,22 @@ internal static class PictureRegions
                 Math.Min(bgr.Height - (int)(r.Y / scale), (int)Math.Ceiling(r.Height / scale))));
         }
         return found.OrderByDescending(r => r.Width * r.Height).Take(MaxRegions).ToList();
+    }
+
+    /// <summary>
+    /// Marks as foreground what the foreground encloses: a picture whose own colours are close to the page's
+    /// (a light dialog on a light page) may stand out only as its thin outline or shadow, which the opening
+    /// would remove; filled first, it is a solid block. Background is what a flood from the border reaches.
+    /// </summary>
+    private static void FillHoles(Mat mask)
+    {
+        using var padded = new Mat();
+        Cv2.CopyMakeBorder(mask, padded, 1, 1, 1, 1, BorderTypes.Constant, Scalar.All(0));
+        Cv2.FloodFill(padded, new Point(0, 0), Scalar.All(128));
+        using var unreached = new Mat();
+        Cv2.Compare(padded, Scalar.All(0), unreached, CmpTypes.EQ);
+        using var holes = new Mat(unreached, new Rect(1, 1, mask.Width, mask.Height));
+        mask.SetTo(Scalar.All(255), holes);
     }
 
     /// <summary>The commonest colour (quantised to 16 levels per channel, then averaged) and its share of the pixels.</summary>

@@ -240,3 +240,38 @@ public class MatcherPersistenceTests
         Assert.Equal(c.FalseMatchProbability(11), c.FalseMatchProbability(11, agreeingCells: 30, judgedCells: 30)); // too few points
     }
 }
+
+/// <summary>Pictures that share a large part: screenshots of one application window showing different pages.</summary>
+public class SiblingPicturesTests
+{
+    /// <summary>The same frame (sidebar, title bar, buttons: here a textured scene) around a different content panel.</summary>
+    private static Mat Window(int contentSeed)
+    {
+        var window = TestImages.Scene(620, 800, 600);
+        var panel = new Rect(170, 70, 600, 460);
+        using var content = TestImages.Scene(contentSeed, panel.Width, panel.Height);
+        using var at = new Mat(window, panel);
+        content.CopyTo(at);
+        return window;
+    }
+
+    [Fact]
+    public void A_copy_of_one_window_matches_that_window_and_not_its_sibling()
+    {
+        using var matcher = new CopyMatcher(new MatcherOptions(), null);
+        using var first = Window(621);
+        using var second = Window(622);
+        matcher.Register("first", TestImages.Jpeg(first, 95));
+        matcher.Register("second", TestImages.Jpeg(second, 95));
+        foreach (var (picture, id) in new[] { (first, "first"), (second, "second") })
+        {
+            using var copy = TestImages.Resized(picture, 0.7);
+            var diagnostics = matcher.Explain(TestImages.Jpeg(copy, 70));
+            Assert.Equal(id, diagnostics.Match?.OriginalId);
+        }
+        // A third page of the same window was never registered: the shared frame alone accuses neither.
+        using var third = Window(623);
+        using var thirdCopy = TestImages.Resized(third, 0.7);
+        Assert.Null(matcher.Match(TestImages.Jpeg(thirdCopy, 70)));
+    }
+}

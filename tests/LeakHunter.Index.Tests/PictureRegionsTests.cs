@@ -39,6 +39,45 @@ public class PictureRegionsTests
     }
 
     [Fact]
+    public void A_light_picture_that_stands_out_only_by_its_outline_is_found()
+    {
+        // A light dialog, in nearly the page's own colour, outlined by a thin dark frame: only the frame
+        // differs from the page, and it is thinner than text strokes are wide.
+        using var dialog = new Mat(300, 400, MatType.CV_8UC3, new Scalar(236, 236, 234));
+        Cv2.Rectangle(dialog, new Rect(0, 0, 400, 300), Scalar.All(60), 2);
+        for (int line = 0; line < 6; line++)
+            Cv2.PutText(dialog, "Option " + line, new Point(20, 40 + line * 40), HersheyFonts.HersheySimplex, 0.6, Scalar.All(50), 1, LineTypes.AntiAlias);
+        using var page = ForumPage(dialog, 600, 300, 400);
+        var region = Assert.Single(PictureRegions.Find(page));
+        Assert.InRange(region.X, 592, 608);
+        Assert.InRange(region.Y, 292, 308);
+        Assert.InRange(region.Width, 385, 415);
+        Assert.InRange(region.Height, 285, 315);
+    }
+
+    [Fact]
+    public void A_window_in_the_page_colour_is_found_as_one_region_around_its_panels()
+    {
+        // An application window whose background is the page's colour: it shows only as three panels with
+        // narrow gaps between them, and is matched as one picture.
+        using var window = new Mat(360, 480, MatType.CV_8UC3, new Scalar(240, 238, 235));
+        var panels = new[] { new Rect(10, 20, 210, 160), new Rect(240, 20, 230, 160), new Rect(10, 200, 460, 150) };
+        for (int i = 0; i < panels.Length; i++)
+        {
+            using var content = TestImages.Scene(510 + i, panels[i].Width, panels[i].Height);
+            using var at = new Mat(window, panels[i]);
+            content.CopyTo(at);
+        }
+        using var page = ForumPage(window, 600, 300, 480);
+        var region = Assert.Single(PictureRegions.Find(page));
+        // The panels span (610, 320) to (1070, 650).
+        Assert.InRange(region.X, 600, 616);
+        Assert.InRange(region.Y, 310, 326);
+        Assert.InRange(region.Right, 1064, 1080);
+        Assert.InRange(region.Bottom, 644, 660);
+    }
+
+    [Fact]
     public void A_picture_small_inside_a_forum_page_matches_with_its_place_in_the_page()
     {
         using var matcher = new CopyMatcher(new MatcherOptions(), null);
