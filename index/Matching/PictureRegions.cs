@@ -6,8 +6,8 @@ namespace LeakHunter.Index.Matching;
 /// <summary>
 /// Finds pictures shown inside a larger one: a photo in a screenshot of a forum page or a web page, or
 /// pasted on a plain canvas. The page's background is its commonest colour; text is thin strokes on it.
-/// What differs from the background and survives an opening wider than text strokes are solid blocks;
-/// the bounding rectangles of the compact, textured ones are the pictures. Each is matched on its own, at
+/// What differs from the background (with what it encloses) and survives an opening wider than text strokes
+/// are solid blocks; joined across narrow gaps, the bounding rectangles of the compact, textured ones are the pictures. Each is matched on its own, at
 /// its own resolution, because in the whole screenshot the text's corners outnumber the picture's.
 /// </summary>
 internal static class PictureRegions
@@ -93,7 +93,8 @@ internal static class PictureRegions
     /// <summary>
     /// Marks as foreground what the foreground encloses: a picture whose own colours are close to the page's
     /// (a light dialog on a light page) may stand out only as its thin outline or shadow, which the opening
-    /// would remove; filled first, it is a solid block. Background is what a flood from the border reaches.
+    /// would remove; filled first, it is a solid block. Background is what a flood from the border reaches;
+    /// an enclosed part larger than a picture may be (the whole page inside a window frame) stays background.
     /// </summary>
     private static void FillHoles(Mat mask)
     {
@@ -104,6 +105,18 @@ internal static class PictureRegions
         Cv2.Compare(padded, Scalar.All(0), unreached, CmpTypes.EQ);
         using var holes = new Mat(unreached, new Rect(1, 1, mask.Width, mask.Height));
         mask.SetTo(Scalar.All(255), holes);
+        using var labels = new Mat();
+        using var stats = new Mat();
+        using var centroids = new Mat();
+        int count = Cv2.ConnectedComponentsWithStats(holes, labels, stats, centroids, PixelConnectivity.Connectivity4);
+        double largest = MaxShare * mask.Width * mask.Height;
+        for (int i = 1; i < count; i++)
+            if (stats.At<int>(i, 4) > largest) // rare: at most one or two per page
+            {
+                using var tooLarge = new Mat();
+                Cv2.Compare(labels, Scalar.All(i), tooLarge, CmpTypes.EQ);
+                mask.SetTo(Scalar.All(0), tooLarge);
+            }
     }
 
     /// <summary>The commonest colour (quantised to 16 levels per channel, then averaged) and its share of the pixels.</summary>

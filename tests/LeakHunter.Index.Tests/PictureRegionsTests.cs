@@ -55,6 +55,16 @@ public class PictureRegionsTests
     }
 
     [Fact]
+    public void A_frame_around_the_whole_page_does_not_make_the_page_one_region()
+    {
+        // A browser window's outline encloses the whole page: what it encloses is the page, not a picture.
+        using var picture = TestImages.Scene(506);
+        using var page = ForumPage(picture, 500, 300, 400);
+        Cv2.Rectangle(page, new Rect(0, 0, page.Width, page.Height), Scalar.All(90), 3);
+        AssertEdgesNear(new Rect(500, 300, 400, 300), Assert.Single(PictureRegions.Find(page)), 8);
+    }
+
+    [Fact]
     public void A_window_in_the_page_colour_is_found_as_one_region_around_its_panels()
     {
         // An application window whose background is the page's colour: it shows only as three panels with
