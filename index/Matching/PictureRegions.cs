@@ -7,8 +7,9 @@ namespace LeakHunter.Index.Matching;
 /// Finds pictures shown inside a larger one: a photo in a screenshot of a forum page or a web page, or
 /// pasted on a plain canvas. The page's background is its commonest colour; text is thin strokes on it.
 /// What differs from the background (with what it encloses) and survives an opening wider than text strokes
-/// are solid blocks; joined across narrow gaps, the bounding rectangles of the compact, textured ones are the pictures. Each is matched on its own, at
-/// its own resolution, because in the whole screenshot the text's corners outnumber the picture's.
+/// are solid blocks; joined across narrow gaps, the bounding rectangles of the compact, textured ones are the
+/// pictures. Each is matched on its own, at its own resolution, because in the whole screenshot the text's
+/// corners outnumber the picture's.
 /// </summary>
 internal static class PictureRegions
 {
