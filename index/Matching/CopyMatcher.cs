@@ -284,9 +284,10 @@ public sealed class CopyMatcher : IDisposable
             var v = Verifier.Verify(mirror ? query.MirrorFeatures : query.Features, query.Width, query.Height, entry);
             if (v is not null && v.DistinctInliers >= 8 && Verifier.Agreement(v, mirror, query, entry) is { } agreement)
                 v = v with { AgreeingCells = agreement.Agreeing, AgreementCells = agreement.Judged };
-            if ((v is null || !v.Supported || FalseMatchProbability(v) > _options.TargetFalseMatchRate)
+            var supported = v is { Supported: true } ? v : null;
+            if (!(supported is not null && FalseMatchProbability(supported) <= _options.TargetFalseMatchRate)
                 && Verifier.SameFrame(mirror, query, entry) is { } frame
-                && (v is null || !v.Supported || FalseMatchProbability(frame) < FalseMatchProbability(v)))
+                && (supported is null || FalseMatchProbability(frame) < FalseMatchProbability(supported)))
                 v = frame; // too few corners for inliers, but the whole frame agrees (stripes, fine texture)
             if (v is not null && !v.Supported)
             {

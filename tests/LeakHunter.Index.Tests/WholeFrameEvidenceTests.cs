@@ -20,6 +20,16 @@ public sealed class WholeFrameEvidenceTests : IDisposable
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "lh-wholeframe-" + Guid.NewGuid().ToString("N"));
     private readonly List<IDisposable> _owned = [];
 
+    /// <summary>A new matcher with one original registered as "stripes" (seed 4001); the picture is disposed with the test.</summary>
+    private (CopyMatcher Matcher, Mat Original) MatcherWithStripes()
+    {
+        var matcher = NewMatcher();
+        var original = Stripes(4001);
+        _owned.Add(original);
+        matcher.Register("stripes", TestImages.Png(original));
+        return (matcher, original);
+    }
+
     /// <summary>A matcher with the default options and its own (embedded, temporary) vector index.</summary>
     private CopyMatcher NewMatcher()
     {
@@ -314,9 +324,7 @@ public sealed class WholeFrameEvidenceTests : IDisposable
     [Fact]
     public void WholeFrame_stripes_copy_matches_without_inliers()
     {
-        var matcher = NewMatcher();
-        using var original = Stripes(4001);
-        matcher.Register("stripes", TestImages.Png(original));
+        var (matcher, original) = MatcherWithStripes();
 
         using var half = TestImages.Resized(original, 0.5);
         var copy = TestImages.Jpeg(half, 60);
@@ -336,9 +344,7 @@ public sealed class WholeFrameEvidenceTests : IDisposable
     [Fact]
     public void WholeFrame_stripes_copy_inside_a_plain_border_matches()
     {
-        var matcher = NewMatcher();
-        using var original = Stripes(4001);
-        matcher.Register("stripes", TestImages.Png(original));
+        var (matcher, original) = MatcherWithStripes();
 
         using var half = TestImages.Resized(original, 0.5);
         using var framed = new Mat();
@@ -365,9 +371,7 @@ public sealed class WholeFrameEvidenceTests : IDisposable
     [Fact]
     public void WholeFrame_different_stripes_do_not_match()
     {
-        var matcher = NewMatcher();
-        using var original = Stripes(4001);
-        matcher.Register("stripes", TestImages.Png(original));
+        var (matcher, _) = MatcherWithStripes();
 
         foreach (int seed in new[] { 4002, 4003 })
         {
