@@ -15,7 +15,7 @@ namespace LeakHunter.Index.Matching;
 /// embedding model's nearest windows in the vector index (when the matcher has one, see
 /// <see cref="EmbeddingCandidates"/>); PDQ of the query and its mirror against each original's
 /// whole picture and sub-windows at three scales.</item>
-/// <item>Verification: ratio-tested descriptor matches, RANSAC homography, plausibility checks
+/// <item>Verification, of candidates whose evidence is above chance (<see cref="VoteRankAboveChance"/>): ratio-tested descriptor matches, RANSAC homography, plausibility checks
 /// (orientation-preserving, bounded scale, stretch and perspective), distinct inliers counted, and
 /// the evidence must cover the picture (see <see cref="Verification.Supported"/>): the inliers spread
 /// over the region of the original the query shows, or the pixels agree over most of it
@@ -81,6 +81,20 @@ public sealed class CopyMatcher : IDisposable
     private const int MaxVerifications = 6;
     private const int PdqCandidateDistance = 80;
     private const int EmbeddingCandidateCount = 3;
+
+    /// <summary>
+    /// Local features are matched (descriptor matching and RANSAC, most of a non-matching query's time) only
+    /// against candidates whose evidence is above what unrelated pictures reach: every query's sources name
+    /// candidates, but for a picture of something else they are the luckiest of the registered originals.
+    /// On the dev set, unrelated queries' best vote rank is 0.25 at the median and their best embedding
+    /// similarity 0.47, while every original matched on inliers had a vote rank of at least 0.35 or an
+    /// embedding similarity of at least 0.6 (or a PDQ window within <see cref="PdqCandidateDistance"/>, which
+    /// unrelated pictures almost never have); these bounds leave a margin below that. A candidate below
+    /// them is still compared frame to frame (<see cref="Verifier.SameFrame"/>, cheap), since a flat picture
+    /// under a sticker has neither votes nor a telling embedding.
+    /// </summary>
+    private const double VoteRankAboveChance = 0.3;
+    private const float EmbeddingSimilarityAboveChance = 0.55f;
 
     private readonly MatcherOptions _options;
     private readonly string? _directory;
@@ -276,12 +290,12 @@ public sealed class CopyMatcher : IDisposable
         Verification? best = null, bestUnspread = null;
         OriginalEntry? bestEntry = null, bestUnspreadEntry = null;
         int verified = 0;
-        foreach (var (entry, mirror, _) in ordered)
+        foreach (var (entry, mirror, _, aboveChance) in ordered)
         {
             if (verified >= MaxVerifications)
                 break;
             verified++;
-            var v = Verifier.Verify(mirror ? query.MirrorFeatures : query.Features, query.Width, query.Height, entry);
+            var v = aboveChance ? Verifier.Verify(mirror ? query.MirrorFeatures : query.Features, query.Width, query.Height, entry) : null;
             if (v is not null && v.DistinctInliers >= 8 && Verifier.Agreement(v, mirror, query, entry) is { } agreement)
                 v = v with { AgreeingCells = agreement.Agreeing, AgreementCells = agreement.Judged };
             var supported = v is { Supported: true } ? v : null;
@@ -313,7 +327,7 @@ public sealed class CopyMatcher : IDisposable
             EmbeddingMs = embeddingMs,
             VotesMs = votesMs,
         };
-        var candidateNames = ordered.Take(12).Select(c => $"{c.Entry.Id}{(c.Mirror ? "/m" : "")}:{c.Evidence}").ToArray();
+        var candidateNames = ordered.Take(12).Select(c => $"{c.Entry.Id}{(c.Mirror ? "/m" : "")}:{c.Evidence}{(c.AboveChance ? "" : "~")}").ToArray();
         MatchDiagnostics Diagnostics(MatchResult? match, OriginalEntry? entry, Verification? evidence) =>
             new(match, entry?.Id, evidence?.DistinctInliers ?? 0, verified, evidence?.Coverage ?? 0, evidence?.Cells ?? 0)
             {
@@ -337,8 +351,11 @@ public sealed class CopyMatcher : IDisposable
     private double FalseMatchProbability(Verification v) =>
         v.FrameFalseMatchProbability ?? _calibration.FalseMatchProbability(v.DistinctInliers, v.AgreeingCells, v.AgreementCells);
 
-    /// <summary>A candidate for verification and the evidence that put it forward (for diagnostics).</summary>
-    private readonly record struct Candidate(OriginalEntry Entry, bool Mirror, string Evidence);
+    /// <summary>
+    /// A candidate for verification, the evidence that put it forward (for diagnostics), and whether that
+    /// evidence is above chance (see <see cref="VoteRankAboveChance"/>).
+    /// </summary>
+    private readonly record struct Candidate(OriginalEntry Entry, bool Mirror, string Evidence, bool AboveChance);
 
     /// <summary>
     /// Verification order: the best of each source in turn (votes, embedding, hashes), then the
@@ -349,11 +366,21 @@ public sealed class CopyMatcher : IDisposable
     private static List<Candidate> Interleave(IReadOnlyList<IReadOnlyList<Candidate>> sources)
     {
         var ordered = new List<Candidate>();
-        var seen = new HashSet<(string, bool)>();
+        var position = new Dictionary<(string, bool), int>();
         for (int rank = 0; sources.Any(s => rank < s.Count); rank++)
             foreach (var source in sources)
-                if (rank < source.Count && seen.Add((source[rank].Entry.Id, source[rank].Mirror)))
-                    ordered.Add(source[rank]);
+            {
+                if (rank >= source.Count)
+                    continue;
+                var candidate = source[rank];
+                if (!position.TryGetValue((candidate.Entry.Id, candidate.Mirror), out int at))
+                {
+                    position[(candidate.Entry.Id, candidate.Mirror)] = ordered.Count;
+                    ordered.Add(candidate);
+                }
+                else if (candidate.AboveChance && !ordered[at].AboveChance)
+                    ordered[at] = ordered[at] with { AboveChance = true }; // another source vouches for it
+            }
         return ordered;
     }
 
@@ -368,12 +395,12 @@ public sealed class CopyMatcher : IDisposable
                          slot => _bySlot[slot] is { } e && isEligible(e.Id)))
                 ranked.Add((_bySlot[slot]!, mirror, votes, rank));
         }
-        return ranked.OrderByDescending(r => r.Rank).Take(MaxVerifications).Select(r => new Candidate(r.Entry, r.Mirror, $"v{r.Votes}r{r.Rank:0.00}")).ToList();
+        return ranked.OrderByDescending(r => r.Rank).Take(MaxVerifications).Select(r => new Candidate(r.Entry, r.Mirror, $"v{r.Votes}r{r.Rank:0.00}", r.Rank >= VoteRankAboveChance)).ToList();
     }
 
     private List<Candidate> EmbeddingHits(IReadOnlyList<(string OriginalId, bool Mirror, float Similarity)> hits) =>
         hits.Where(h => _byId.ContainsKey(h.OriginalId))
-            .Select(h => new Candidate(_byId[h.OriginalId], h.Mirror, $"e{h.Similarity:0.00}"))
+            .Select(h => new Candidate(_byId[h.OriginalId], h.Mirror, $"e{h.Similarity:0.00}", h.Similarity >= EmbeddingSimilarityAboveChance))
             .ToList();
 
     /// <summary>PDQ of the query (and its mirror) against every original's whole picture and sub-windows.</summary>
@@ -384,7 +411,7 @@ public sealed class CopyMatcher : IDisposable
             foreach (var (slot, distance) in _windowHashes.Nearest(mirror ? query.PdqMirror : query.Pdq, PdqCandidateDistance))
                 if (_bySlot[slot] is { } e && isEligible(e.Id))
                     byHash.Add((e, mirror, distance));
-        return byHash.OrderBy(r => r.Distance).Take(3).Select(r => new Candidate(r.Entry, r.Mirror, $"p{r.Distance}")).ToList();
+        return byHash.OrderBy(r => r.Distance).Take(3).Select(r => new Candidate(r.Entry, r.Mirror, $"p{r.Distance}", AboveChance: true)).ToList();
     }
 
     private static byte[] EveryNth(byte[] descriptors, int n)
