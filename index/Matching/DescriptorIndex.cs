@@ -6,29 +6,29 @@ namespace LeakHunter.Index.Matching;
 /// <summary>
 /// Finds which registered originals share many local-feature descriptors with a query: a
 /// multi-index hash over 16-bit substrings of the 256-bit ORB descriptors (a descriptor meets
-/// its near neighbours when one substring is identical), each hit confirmed by its full Hamming
-/// distance, one vote per query descriptor and original. Not thread-safe; the matcher locks.
+/// its near neighbours when one substring is identical), each hit judged on 96 more bits of the
+/// descriptor, one vote per query descriptor and original. Not thread-safe; the matcher locks.
 /// <para>Layout, for speed at millions of descriptors: every bucket is one contiguous array of
-/// (descriptor number, original's slot, 64-bit check word taken from another part of the descriptor),
-/// so a lookup streams through memory; only hits whose check word is close, for an original this query
-/// descriptor has not voted for yet, are compared in full (one cache miss each). Appending to a bucket
-/// is amortised constant time, so registration never rebuilds anything.</para>
+/// (original's slot, 96 check bits taken from other parts of the descriptor), so a lookup streams
+/// through memory and never leaves it: the full descriptors are not kept here (verification has them),
+/// because reading one per close hit, scattered over hundreds of megabytes, cost more than all the
+/// streaming. Appending to a bucket is amortised constant time, so registration never rebuilds anything.</para>
 /// </summary>
 internal sealed class DescriptorIndex
 {
     private const int Tables = 8;
     private const int Buckets = 1 << 16;
 
+    /// <summary>Bits of a descriptor compared for a hit besides the key: <see cref="Entry.Check"/> and <see cref="Entry.Check2"/>.</summary>
+    public const int CheckBits = 96;
+
     [StructLayout(LayoutKind.Sequential)]
     private struct Entry
     {
-        public int Descriptor;
         public int Slot;
+        public uint Check2;
         public ulong Check;
     }
-
-    /// <summary>Descriptors as four 64-bit words each.</summary>
-    private ulong[] _words = new ulong[1 << 13];
 
     private readonly Entry[][][] _buckets = new Entry[Tables][][];
     private readonly int[][] _bucketCount = new int[Tables][];
@@ -54,8 +54,9 @@ internal sealed class DescriptorIndex
     /// <summary>Table t's key: the t-th 16 bits of the descriptor (bytes 2t and 2t+1).</summary>
     private static int Key(ReadOnlySpan<ulong> d, int table) => (int)(d[table / 4] >> (16 * (table % 4))) & 0xFFFF;
 
-    /// <summary>Table t's check word: the next 64-bit word of the descriptor, which never holds the key's bits.</summary>
+    /// <summary>Table t's check bits: the next 64-bit word of the descriptor and half of the one after, which never hold the key's bits.</summary>
     private static ulong Check(ReadOnlySpan<ulong> d, int table) => d[(table / 4 + 1) % 4];
+    private static uint Check2(ReadOnlySpan<ulong> d, int table) => (uint)(d[(table / 4 + 2) % 4] >> (32 * (table % 2)));
 
     /// <summary>Adds the descriptors of one original; returns its slot.</summary>
     public int Add(byte[] descriptors)
@@ -70,9 +71,6 @@ internal sealed class DescriptorIndex
         }
         _slotAlive[slot] = true;
         _slotLength[slot] = n;
-        if (_words.Length < (_count + n) * 4)
-            Array.Resize(ref _words, Math.Max((_count + n) * 4, _words.Length * 2));
-        words.CopyTo(_words.AsSpan(_count * 4));
         for (int i = 0; i < n; i++)
         {
             var d = words.Slice(i * 4, 4);
@@ -83,7 +81,7 @@ internal sealed class DescriptorIndex
                 int used = _bucketCount[t][key]++;
                 if (bucket is null || used == bucket.Length)
                     Array.Resize(ref bucket, Math.Max(4, used + used / 2));
-                bucket[used] = new Entry { Descriptor = _count + i, Slot = slot, Check = Check(d, t) };
+                bucket[used] = new Entry { Slot = slot, Check = Check(d, t), Check2 = Check2(d, t) };
             }
         }
         _count += n;
@@ -102,13 +100,13 @@ internal sealed class DescriptorIndex
     public bool NeedsCompaction => _deadDescriptors > 4096 && _deadDescriptors * 2 > _count;
 
     /// <summary>
-    /// Votes: for each query descriptor, every original holding a descriptor within
-    /// <paramref name="maxDistance"/> bits gets one vote. Returns the <paramref name="top"/> eligible slots
-    /// with at least <paramref name="minVotes"/>, best first, ranked by votes over the square root of the
-    /// slot's descriptor count: a detailed original collects chance votes from every query, and the root
-    /// keeps a small one's real votes ahead of them.
+    /// Votes: for each query descriptor, every original holding a descriptor that shares a key with it and
+    /// differs in at most <paramref name="maxCheckDistance"/> of the <see cref="CheckBits"/> check bits gets
+    /// one vote. Returns the <paramref name="top"/> eligible slots with at least <paramref name="minVotes"/>,
+    /// best first, ranked by votes over the square root of the slot's descriptor count: a detailed original
+    /// collects chance votes from every query, and the root keeps a small one's real votes ahead of them.
     /// </summary>
-    public List<(int Slot, int Votes, double Rank)> Vote(byte[] query, int maxDistance, int maxCheckDistance, int minVotes, int top, Func<int, bool> isEligible)
+    public List<(int Slot, int Votes, double Rank)> Vote(byte[] query, int maxCheckDistance, int minVotes, int top, Func<int, bool> isEligible)
     {
         var qw = MemoryMarshal.Cast<byte, ulong>(query.AsSpan(0, query.Length / FeatureSet.DescriptorBytes * FeatureSet.DescriptorBytes));
         int nq = qw.Length / 4;
@@ -128,14 +126,11 @@ internal sealed class DescriptorIndex
                 if (used == 0 || used > limit)
                     continue;
                 ulong check = Check(d, t);
+                uint check2 = Check2(d, t);
                 foreach (ref readonly var e in _buckets[t][key].AsSpan(0, used))
                 {
-                    if (BitOperations.PopCount(e.Check ^ check) > maxCheckDistance || lastQuery[e.Slot] == q)
-                        continue;
-                    var w = _words.AsSpan(e.Descriptor * 4, 4);
-                    int distance = BitOperations.PopCount(d[0] ^ w[0]) + BitOperations.PopCount(d[1] ^ w[1]) +
-                                   BitOperations.PopCount(d[2] ^ w[2]) + BitOperations.PopCount(d[3] ^ w[3]);
-                    if (distance > maxDistance)
+                    if (BitOperations.PopCount(e.Check ^ check) + BitOperations.PopCount(e.Check2 ^ check2) > maxCheckDistance
+                        || lastQuery[e.Slot] == q)
                         continue;
                     lastQuery[e.Slot] = q;
                     votes[e.Slot]++;
@@ -171,7 +166,7 @@ internal sealed class DescriptorIndex
     {
         get
         {
-            long bytes = _slotAlive.Length * 5L + _words.Length * 8L;
+            long bytes = _slotAlive.Length * 5L;
             for (int t = 0; t < Tables; t++)
                 foreach (var bucket in _buckets[t])
                     bytes += 12 + (bucket is null ? 0 : 24 + bucket.Length * 16L);
