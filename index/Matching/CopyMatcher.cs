@@ -15,9 +15,9 @@ namespace LeakHunter.Index.Matching;
 /// embedding model's nearest windows in the vector index (when the matcher has one, see
 /// <see cref="EmbeddingCandidates"/>); PDQ of the query and its mirror against each original's
 /// whole picture and sub-windows at three scales.</item>
-/// <item>Verification, of candidates whose evidence is above chance (<see cref="VoteRankAboveChance"/>): ratio-tested descriptor matches, RANSAC homography, plausibility checks
-/// (orientation-preserving, bounded scale, stretch and perspective), distinct inliers counted, and
-/// the evidence must cover the picture (see <see cref="Verification.Supported"/>): the inliers spread
+/// <item>Verification, of candidates whose evidence is above chance (<see cref="VoteRankAboveChance"/>):
+/// ratio-tested descriptor matches, RANSAC homography, plausibility checks (orientation-preserving,
+/// bounded scale, stretch and perspective), distinct inliers counted, and the evidence must cover the picture (see <see cref="Verification.Supported"/>): the inliers spread
 /// over the region of the original the query shows, or the pixels agree over most of it
 /// (<see cref="PixelAgreement"/>), and the pixels never contradict it. A logo or caption that
 /// different photos share is no copy; a copy whose sticker hides the detailed part still is.</item>
@@ -377,9 +377,10 @@ public sealed class CopyMatcher : IDisposable
                 if (rank >= source.Count)
                     continue;
                 var candidate = source[rank];
-                if (!position.TryGetValue((candidate.Entry.Id, candidate.Mirror), out int at))
+                var key = (candidate.Entry.Id, candidate.Mirror);
+                if (!position.TryGetValue(key, out int at))
                 {
-                    position[(candidate.Entry.Id, candidate.Mirror)] = ordered.Count;
+                    position[key] = ordered.Count;
                     ordered.Add(candidate);
                 }
                 else if (candidate.AboveChance && !ordered[at].AboveChance)
