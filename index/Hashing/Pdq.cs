@@ -28,6 +28,34 @@ public static class Pdq
     /// <summary>PDQ of an 8-bit BGR (or gray) picture. Larger pictures are first fitted in 512x512, as the reference does.</summary>
     public static PdqResult Compute(Mat bgr)
     {
+        var filtered = Filtered(bgr);
+        var decimated = filtered.Decimate(mirror: false);
+        return new PdqResult(BitsAboveMedian(Dct16(decimated)), Quality(decimated));
+    }
+
+    /// <summary>
+    /// PDQ of a picture and of its mirror image, filtering the picture once: the mirror's 64x64 samples are read
+    /// from the picture's filtered pixels in reverse order. The box filters of even width are one pixel off centre,
+    /// so the samples are shifted by the difference (<see cref="FilteredLuma.Decimate"/>); the mirror's hash then
+    /// differs from <see cref="ComputeMirror"/>'s only where the filters reach the picture's edges.
+    /// </summary>
+    public static (PdqResult Hash, Hash256 Mirror) ComputeWithMirror(Mat bgr)
+    {
+        var filtered = Filtered(bgr);
+        var decimated = filtered.Decimate(mirror: false);
+        var hash = new PdqResult(BitsAboveMedian(Dct16(decimated)), Quality(decimated));
+        return (hash, BitsAboveMedian(Dct16(filtered.Decimate(mirror: true))));
+    }
+
+    /// <summary>PDQ from a row-major float luma buffer (modified in place).</summary>
+    public static PdqResult FromLuma(float[] luma, int rows, int cols)
+    {
+        var decimated = Filter(luma, rows, cols).Decimate(mirror: false);
+        return new PdqResult(BitsAboveMedian(Dct16(decimated)), Quality(decimated));
+    }
+
+    private static FilteredLuma Filtered(Mat bgr)
+    {
         Mat src = bgr;
         Mat? resized = null;
         try
@@ -43,7 +71,7 @@ public static class Pdq
             int rows = src.Height, cols = src.Width;
             var luma = new float[rows * cols];
             FillLuma(src, luma);
-            return FromLuma(luma, rows, cols);
+            return Filter(luma, rows, cols);
         }
         finally
         {
@@ -69,8 +97,34 @@ public static class Pdq
         }
     }
 
-    /// <summary>PDQ from a row-major float luma buffer (modified in place).</summary>
-    public static PdqResult FromLuma(float[] buf1, int rows, int cols)
+    /// <summary>Luma after PDQ's two passes of Jarosz box filters, with the width of the horizontal window.</summary>
+    private sealed record FilteredLuma(float[] Pixels, int Rows, int Cols, int HorizontalWindow)
+    {
+        /// <summary>
+        /// The 64x64 samples PDQ takes; with <paramref name="mirror"/>, those of the mirror image. A window of even
+        /// width w covers w/2 pixels after its centre and w/2 - 1 before it, so filtering the mirror image equals
+        /// filtering the picture shifted by one pixel per pass.
+        /// </summary>
+        public float[] Decimate(bool mirror)
+        {
+            int shift = mirror && HorizontalWindow % 2 == 0 ? 2 : 0;
+            var a = new float[64 * 64];
+            for (int i = 0; i < 64; i++)
+            {
+                int ini = (int)((i + 0.5) * Rows / 64);
+                for (int j = 0; j < 64; j++)
+                {
+                    int inj = (int)((j + 0.5) * Cols / 64);
+                    if (mirror)
+                        inj = Math.Clamp(Cols - 1 - inj - shift, 0, Cols - 1);
+                    a[i * 64 + j] = Pixels[ini * Cols + inj];
+                }
+            }
+            return a;
+        }
+    }
+
+    private static FilteredLuma Filter(float[] buf1, int rows, int cols)
     {
         var buf2 = new float[rows * cols];
         int winAlongRows = (cols + WindowDivisor - 1) / WindowDivisor;
@@ -82,21 +136,12 @@ public static class Pdq
             for (int j = 0; j < cols; j++)
                 Box1D(buf2, j, buf1, j, rows, cols, winAlongCols);
         }
+        return new FilteredLuma(buf1, rows, cols, winAlongRows);
+    }
 
-        var a = new float[64 * 64];
-        for (int i = 0; i < 64; i++)
-        {
-            int ini = (int)((i + 0.5) * rows / 64);
-            for (int j = 0; j < 64; j++)
-            {
-                int inj = (int)((j + 0.5) * cols / 64);
-                a[i * 64 + j] = buf1[ini * cols + inj];
-            }
-        }
-
-        int quality = Quality(a);
-
-        // T = D A (16x64), B = T D^t (16x16)
+    /// <summary>The 16x16 DCT coefficients PDQ thresholds (DC skipped): B = D A D^t.</summary>
+    private static float[] Dct16(float[] a)
+    {
         var t = new float[16 * 64];
         for (int i = 0; i < 16; i++)
             for (int j = 0; j < 64; j++)
@@ -115,8 +160,7 @@ public static class Pdq
                     s += t[i * 64 + k] * DctMatrix[j * 64 + k];
                 b[i * 16 + j] = s;
             }
-
-        return new PdqResult(BitsAboveMedian(b), quality);
+        return b;
     }
 
     private static Hash256 BitsAboveMedian(float[] b)
@@ -157,7 +201,7 @@ public static class Pdq
         for (int i = 0; i < p4; i++) { sum -= input[inStart + li]; cur--; output[outStart + oi] = sum / cur; li += stride; oi += stride; }
     }
 
-    /// <summary>Hash of the mirrored picture, derived in the DCT domain would need the coefficients; recompute instead.</summary>
+    /// <summary>Hash of the mirrored picture, exactly (computed on the flipped pixels).</summary>
     public static PdqResult ComputeMirror(Mat bgr)
     {
         using var flipped = new Mat();

@@ -11,7 +11,7 @@ namespace LeakHunter.Index.Matching;
 /// <list type="number">
 /// <item>Exact: SHA-256 of the bytes (score 1).</item>
 /// <item>Candidates, from three sources taken in turn (see <see cref="Interleave"/>): votes of the query's
-/// ORB descriptors (and those of its mirror) in a multi-index hash of every original's descriptors; the
+/// ORB descriptors in a multi-index hash of every original's descriptors; the
 /// embedding model's nearest windows in the vector index (when the matcher has one, see
 /// <see cref="EmbeddingCandidates"/>); PDQ of the query and its mirror against each original's
 /// whole picture and sub-windows at three scales.</item>
@@ -294,9 +294,13 @@ public sealed class CopyMatcher : IDisposable
         Verification? best = null, bestUnspread = null;
         OriginalEntry? bestEntry = null, bestUnspreadEntry = null;
         int verified = 0;
-        foreach (var (entry, mirror, _, aboveChance) in ordered)
+        bool overwhelming = false;
+        foreach (var (entry, mirror, _, aboveChance, round) in ordered)
         {
-            if (verified >= MaxVerifications)
+            // Overwhelming evidence (see below) ends the search once every source's best candidate has been
+            // verified: a picture that shares a design with the copy's original (the same wallpaper in other
+            // colours) can collect the most votes, and then the embedding's first candidate is the original itself.
+            if (verified >= MaxVerifications || overwhelming && round > 0)
                 break;
             verified++;
             var v = aboveChance ? Verifier.Verify(mirror ? query.MirrorFeatures : query.Features, query.Width, query.Height, entry) : null;
@@ -322,8 +326,7 @@ public sealed class CopyMatcher : IDisposable
                 // Overwhelming evidence that the pixels confirm: nothing else can beat it meaningfully. Many inliers
                 // alone are not enough: two screenshots of one application window share its frame, sidebar and
                 // buttons, and the next candidate may be the picture itself.
-                if (best.DistinctInliers >= 4 * InlierThreshold && best.Agreement >= PixelAgreement.Confirmation)
-                    break;
+                overwhelming = best.DistinctInliers >= 4 * InlierThreshold && best.Agreement >= PixelAgreement.Confirmation;
             }
         }
         var timings = new MatchTimings(decodeMs, featuresMs - decodeMs, candidatesMs - featuresMs, Now() - candidatesMs)
@@ -356,10 +359,11 @@ public sealed class CopyMatcher : IDisposable
         v.FrameFalseMatchProbability ?? _calibration.FalseMatchProbability(v.DistinctInliers, v.AgreeingCells, v.AgreementCells);
 
     /// <summary>
-    /// A candidate for verification, the evidence that put it forward (for diagnostics), and whether that
-    /// evidence is above chance (see <see cref="VoteRankAboveChance"/>).
+    /// A candidate for verification, the evidence that put it forward (for diagnostics), whether that evidence
+    /// is above chance (see <see cref="VoteRankAboveChance"/>), and its rank in the source that named it first
+    /// (0: some source's best; set by <see cref="Interleave"/>).
     /// </summary>
-    private readonly record struct Candidate(OriginalEntry Entry, bool Mirror, string Evidence, bool AboveChance);
+    private readonly record struct Candidate(OriginalEntry Entry, bool Mirror, string Evidence, bool AboveChance, int Round = 0);
 
     /// <summary>
     /// Verification order: the best of each source in turn (votes, embedding, hashes), then the
@@ -381,7 +385,7 @@ public sealed class CopyMatcher : IDisposable
                 if (!position.TryGetValue(key, out int at))
                 {
                     position[key] = ordered.Count;
-                    ordered.Add(candidate);
+                    ordered.Add(candidate with { Round = rank });
                 }
                 else if (candidate.AboveChance && !ordered[at].AboveChance)
                     ordered[at] = ordered[at] with { AboveChance = true }; // another source vouches for it
@@ -389,19 +393,17 @@ public sealed class CopyMatcher : IDisposable
         return ordered;
     }
 
-    /// <summary>Originals sharing the most ORB descriptors with the query (as is and mirrored), normalised by their descriptor count.</summary>
-    private List<Candidate> VoteCandidates(QueryView query, Func<string, bool> isEligible)
-    {
-        var ranked = new List<(OriginalEntry Entry, bool Mirror, int Votes, double Rank)>();
-        foreach (bool mirror in new[] { false, true })
-        {
-            var fs = mirror ? query.MirrorFeatures : query.Features;
-            foreach (var (slot, votes, rank) in _index.Vote(EveryNth(fs.Descriptors, VoteStride), VoteMaxDistance, MinVotes, MaxVerifications,
-                         slot => _bySlot[slot] is { } e && isEligible(e.Id)))
-                ranked.Add((_bySlot[slot]!, mirror, votes, rank));
-        }
-        return ranked.OrderByDescending(r => r.Rank).Take(MaxVerifications).Select(r => new Candidate(r.Entry, r.Mirror, $"v{r.Votes}r{r.Rank:0.00}", r.Rank >= VoteRankAboveChance)).ToList();
-    }
+    /// <summary>
+    /// Originals sharing the most ORB descriptors with the query, normalised by their descriptor count. The query
+    /// votes as it is, not also mirrored: mirrored copies are named by the embedding's mirrored windows and the
+    /// mirror PDQ (a flipped copy keeps the whole picture, which both see), and the mirror's descriptors, computed
+    /// and voted for every query, cost a sixth of a non-matching query's time.
+    /// </summary>
+    private List<Candidate> VoteCandidates(QueryView query, Func<string, bool> isEligible) =>
+        _index.Vote(EveryNth(query.Features.Descriptors, VoteStride), VoteMaxDistance, MinVotes, MaxVerifications,
+                slot => _bySlot[slot] is { } e && isEligible(e.Id))
+            .Select(r => new Candidate(_bySlot[r.Slot]!, Mirror: false, $"v{r.Votes}r{r.Rank:0.00}", r.Rank >= VoteRankAboveChance))
+            .ToList();
 
     private List<Candidate> EmbeddingHits(IReadOnlyList<(string OriginalId, bool Mirror, float Similarity)> hits) =>
         hits.Where(h => _byId.ContainsKey(h.OriginalId))
@@ -412,8 +414,9 @@ public sealed class CopyMatcher : IDisposable
     private List<Candidate> HashCandidates(QueryView query, Func<string, bool> isEligible)
     {
         var byHash = new List<(OriginalEntry Entry, bool Mirror, int Distance)>();
+        var (nearest, nearestMirror) = _windowHashes.Nearest(query.Pdq, query.PdqMirror, PdqCandidateDistance);
         foreach (bool mirror in new[] { false, true })
-            foreach (var (slot, distance) in _windowHashes.Nearest(mirror ? query.PdqMirror : query.Pdq, PdqCandidateDistance))
+            foreach (var (slot, distance) in mirror ? nearestMirror : nearest)
                 if (_bySlot[slot] is { } e && isEligible(e.Id))
                     byHash.Add((e, mirror, distance));
         return byHash.OrderBy(r => r.Distance).Take(3).Select(r => new Candidate(r.Entry, r.Mirror, $"p{r.Distance}", AboveChance: true)).ToList();

@@ -32,23 +32,31 @@ internal sealed class FeatureSet
         return DetectSelected(orb, gray, maxFeatures, cellShare, out _);
     }
 
-    /// <summary>
-    /// Features of a picture and of its mirror image. The mirror's features are not detected again:
-    /// FAST corners and Harris scores are symmetric, so the mirror's keypoints are the picture's keypoints
-    /// reflected (x to width-1-x, orientation angle to 180-angle); only their descriptors are computed,
-    /// on the flipped picture. That costs a third of a second detection.
-    /// </summary>
-    public static (FeatureSet Features, FeatureSet Mirror) DetectWithMirror(Mat gray, Mat mirrorGray, int maxFeatures, int fastThreshold, double cellShare)
+    /// <summary>Features of a query; <paramref name="selected"/> are their keypoints, for <see cref="DescribeMirror"/>.</summary>
+    public static FeatureSet DetectQuery(Mat gray, int maxFeatures, int fastThreshold, double cellShare, out KeyPoint[] selected)
     {
         using var orb = CreateOrb(maxFeatures, fastThreshold, QueryPyramidLevels);
-        var features = DetectSelected(orb, gray, maxFeatures, cellShare, out var selected);
+        return DetectSelected(orb, gray, maxFeatures, cellShare, out selected);
+    }
+
+    /// <summary>
+    /// Features of the mirror image of a query whose keypoints <see cref="DetectQuery"/> found. They are not
+    /// detected again: FAST corners and Harris scores are symmetric, so the mirror's keypoints are the picture's
+    /// reflected (x to width-1-x, orientation angle to 180-angle); only their descriptors are computed, on the
+    /// flipped picture. That costs a third of a detection.
+    /// </summary>
+    public static FeatureSet DescribeMirror(Mat gray, KeyPoint[] selected, int maxFeatures, int fastThreshold)
+    {
         if (selected.Length == 0)
-            return (features, Empty);
+            return Empty;
+        using var orb = CreateOrb(maxFeatures, fastThreshold, QueryPyramidLevels);
+        using var mirrorGray = new Mat();
+        Cv2.Flip(gray, mirrorGray, FlipMode.Y);
         var reflected = selected.Select(k => new KeyPoint(new Point2f(gray.Width - 1 - k.Pt.X, k.Pt.Y), k.Size,
             (540f - k.Angle) % 360f, k.Response, k.Octave, k.ClassId)).ToArray();
         using var desc = new Mat();
         orb.Compute(mirrorGray, ref reflected, desc);
-        return (features, FromKeypoints(reflected, desc));
+        return FromKeypoints(reflected, desc);
     }
 
     /// <summary>Pyramid levels (1.2 apart) of originals: they span a scale factor of 3.6.</summary>

@@ -123,22 +123,22 @@ internal static class PictureRegions
     /// <summary>The commonest colour (quantised to 16 levels per channel, then averaged) and its share of the pixels.</summary>
     private static Scalar CommonestColour(Mat small, out double share)
     {
+        // One pass that also sums each quantised colour's pixels: every query that is no page stops here.
         var pixels = MatBytes.Of(small);
-        int Key(int i) => (pixels[i] >> 4) << 8 | (pixels[i + 1] >> 4) << 4 | pixels[i + 2] >> 4;
         var counts = new int[16 * 16 * 16];
-        for (int i = 0; i < pixels.Length; i += 3)
-            counts[Key(i)]++;
+        var sums = new long[3 * 16 * 16 * 16];
+        for (int i = 0; i + 2 < pixels.Length; i += 3)
+        {
+            byte b = pixels[i], g = pixels[i + 1], r = pixels[i + 2];
+            int key = (b >> 4) << 8 | (g >> 4) << 4 | r >> 4;
+            counts[key]++;
+            sums[3 * key] += b;
+            sums[3 * key + 1] += g;
+            sums[3 * key + 2] += r;
+        }
         int commonest = Array.IndexOf(counts, counts.Max());
-        long b = 0, g = 0, r = 0;
-        for (int i = 0; i < pixels.Length; i += 3)
-            if (Key(i) == commonest)
-            {
-                b += pixels[i];
-                g += pixels[i + 1];
-                r += pixels[i + 2];
-            }
         int n = counts[commonest];
         share = 3.0 * n / pixels.Length;
-        return new Scalar((double)b / n, (double)g / n, (double)r / n);
+        return new Scalar((double)sums[3 * commonest] / n, (double)sums[3 * commonest + 1] / n, (double)sums[3 * commonest + 2] / n);
     }
 }

@@ -97,46 +97,50 @@ internal static class PixelAgreement
                         if (shown[y * w + x] != 0) visible++;
                 if (visible < 0.9 * cell.Width * cell.Height)
                     continue; // the query does not show this cell
-                var oResidual = Residual(o, w, cell, removeRamps, out double oStd);
+                var (oStd, qStd, covariance) = Moments(o, q, w, cell, removeRamps);
                 if (oStd < minTexture)
                     continue; // flat (or a plane) in the original: no evidence
-                var qResidual = Residual(q, w, cell, removeRamps, out double qStd);
-                double dot = 0;
-                for (int i = 0; i < oResidual.Length; i++)
-                    dot += oResidual[i] * qResidual[i];
-                double correlation = qStd == 0 ? 0 : dot / oResidual.Length / (oStd * qStd);
+                double correlation = qStd == 0 ? 0 : covariance / (oStd * qStd);
                 verdicts[gy * Grid + gx] = correlation >= MinCorrelation ? CellVerdict.Agrees : CellVerdict.Differs;
             }
         return verdicts;
     }
 
-    /// <summary>A cell's pixels minus their mean or their least-squares plane, and the residual's standard deviation.</summary>
-    private static double[] Residual(byte[] pixels, int stride, Rect cell, bool removeRamp, out double std)
+    /// <summary>
+    /// Standard deviations of a cell's pixels in the original and the query, and their covariance, after each side's
+    /// mean or least-squares plane is removed. One pass of integer sums: over a whole rectangle the constant and the
+    /// two centred ramps are orthogonal, so removing the plane subtracts each one's projection from the sums.
+    /// </summary>
+    internal static (double OriginalStd, double QueryStd, double Covariance) Moments(byte[] o, byte[] q, int stride, Rect cell, bool removeRamp)
     {
-        int n = cell.Width * cell.Height;
-        double cx = (cell.Width - 1) / 2.0, cy = (cell.Height - 1) / 2.0;
-        double sum = 0, sumX = 0, sumY = 0, xx = 0, yy = 0;
-        for (int y = 0; y < cell.Height; y++)
-            for (int x = 0; x < cell.Width; x++)
+        int w = cell.Width, h = cell.Height, n = w * h;
+        long sumO = 0, sumQ = 0, squaresO = 0, squaresQ = 0, products = 0, rampXO = 0, rampXQ = 0, rampYO = 0, rampYQ = 0;
+        for (int y = 0; y < h; y++)
+        {
+            int row = (cell.Top + y) * stride + cell.Left, twiceDy = 2 * y - (h - 1);
+            long rowO = 0, rowQ = 0;
+            for (int x = 0; x < w; x++)
             {
-                double v = pixels[(cell.Top + y) * stride + cell.Left + x];
-                sum += v;
-                sumX += v * (x - cx);
-                sumY += v * (y - cy);
-                xx += (x - cx) * (x - cx);
-                yy += (y - cy) * (y - cy);
+                int a = o[row + x], b = q[row + x], twiceDx = 2 * x - (w - 1);
+                rowO += a;
+                rowQ += b;
+                squaresO += a * a;
+                squaresQ += b * b;
+                products += a * b;
+                rampXO += a * twiceDx;
+                rampXQ += b * twiceDx;
             }
-        double mean = sum / n, slopeX = removeRamp ? sumX / xx : 0, slopeY = removeRamp ? sumY / yy : 0;
-        var residual = new double[n];
-        double squares = 0;
-        for (int y = 0, i = 0; y < cell.Height; y++)
-            for (int x = 0; x < cell.Width; x++, i++)
-            {
-                double r = pixels[(cell.Top + y) * stride + cell.Left + x] - mean - slopeX * (x - cx) - slopeY * (y - cy);
-                residual[i] = r;
-                squares += r * r;
-            }
-        std = Math.Sqrt(squares / n);
-        return residual;
+            sumO += rowO;
+            sumQ += rowQ;
+            rampYO += rowO * twiceDy;
+            rampYQ += rowQ * twiceDy;
+        }
+        // Sums of the squared (doubled) centred coordinates over the cell.
+        double xNorm = (double)h * w * ((double)w * w - 1) / 3, yNorm = (double)w * h * ((double)h * h - 1) / 3;
+        double Centred(long sumA, long sumB, long productSum, long xA, long xB, long yA, long yB) =>
+            productSum - (double)sumA * sumB / n - (removeRamp ? xA * (double)xB / xNorm + yA * (double)yB / yNorm : 0);
+        double varianceO = Math.Max(0, Centred(sumO, sumO, squaresO, rampXO, rampXO, rampYO, rampYO)) / n;
+        double varianceQ = Math.Max(0, Centred(sumQ, sumQ, squaresQ, rampXQ, rampXQ, rampYQ, rampYQ)) / n;
+        return (Math.Sqrt(varianceO), Math.Sqrt(varianceQ), Centred(sumO, sumQ, products, rampXO, rampXQ, rampYO, rampYQ) / n);
     }
 }

@@ -4,10 +4,16 @@ using OpenCvSharp;
 
 namespace LeakHunter.Index.Matching;
 
-/// <summary>A query brought to the matching frame: features of it and of its mirror, whole-picture hashes.</summary>
+/// <summary>
+/// A query brought to the matching frame: its features (those of its mirror image computed when first
+/// needed: only a mirrored candidate needs them), whole-picture hashes, thumbnails.
+/// </summary>
 internal sealed class QueryView : IDisposable
 {
-    private QueryView(int width, int height, double scaleToFull, FeatureSet features, FeatureSet mirrorFeatures, Hash256 pdq, Hash256 pdqMirror, Mat thumbnail)
+    private readonly Mat _featureGray;
+    private readonly Lazy<FeatureSet> _mirrorFeatures;
+
+    private QueryView(int width, int height, double scaleToFull, FeatureSet features, Mat featureGray, KeyPoint[] keypoints, Hash256 pdq, Hash256 pdqMirror, Mat thumbnail)
     {
         Thumbnail = thumbnail;
         MirrorThumbnail = new Mat();
@@ -16,7 +22,9 @@ internal sealed class QueryView : IDisposable
         Height = height;
         ScaleToFull = scaleToFull;
         Features = features;
-        MirrorFeatures = mirrorFeatures;
+        _featureGray = featureGray;
+        _mirrorFeatures = new Lazy<FeatureSet>(() => FeatureSet.DescribeMirror(_featureGray, keypoints, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold),
+            LazyThreadSafetyMode.None);
         Pdq = pdq;
         PdqMirror = pdqMirror;
     }
@@ -25,7 +33,7 @@ internal sealed class QueryView : IDisposable
     public int Height { get; }
     public double ScaleToFull { get; }
     public FeatureSet Features { get; }
-    public FeatureSet MirrorFeatures { get; }
+    public FeatureSet MirrorFeatures => _mirrorFeatures.Value;
     public Hash256 Pdq { get; }
     public Hash256 PdqMirror { get; }
 
@@ -37,25 +45,22 @@ internal sealed class QueryView : IDisposable
     public Mat MirrorThumbnail { get; }
     public double ThumbnailScale => (double)Thumbnail.Width / Width;
 
-    /// <summary>Query thumbnails are larger than originals': a crop of a quarter of an original still has enough pixels.</summary>
-    private const int ThumbnailLongSide = 256;
+    /// <summary>
+    /// Query thumbnails are larger than originals': a crop of a quarter of an original still has enough pixels.
+    /// The query's PDQ comes from it, at the size the originals' window hashes are computed on.
+    /// </summary>
+    private const int ThumbnailLongSide = CopyMatcher.WindowHashLongSide;
 
     public static QueryView Create(DecodedImage decoded)
     {
         using var norm = CopyMatcher.Resize(decoded.Bgr, CopyMatcher.QueryLongSide, CopyMatcher.QueryMinLongSide);
-        using var gray = CopyMatcher.FeatureGray(norm);
-        using var mirrorGray = new Mat();
-        Cv2.Flip(gray, mirrorGray, FlipMode.Y);
-        var (f, fm) = FeatureSet.DetectWithMirror(gray, mirrorGray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold, CopyMatcher.QueryCellShare);
-        // PDQ exactly as the originals' windows get it (a small plain copy; PDQ reduces to 64x64 anyway):
-        // hashing the equalised full-size picture cost more than feature detection and matched worse.
-        using var small = CopyMatcher.Resize(norm, CopyMatcher.WindowHashLongSide, 0);
-        using var smallMirror = new Mat();
-        Cv2.Flip(small, smallMirror, FlipMode.Y);
-        var pdq = Hashing.Pdq.Compute(small).Hash;
-        var pdqM = Hashing.Pdq.Compute(smallMirror).Hash;
+        var gray = CopyMatcher.FeatureGray(norm);
+        var features = FeatureSet.DetectQuery(gray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold, CopyMatcher.QueryCellShare, out var keypoints);
         var thumbnail = PixelAgreement.Thumbnail(norm, ThumbnailLongSide);
-        return new QueryView(norm.Width, norm.Height, (double)decoded.FullWidth / norm.Width, f, fm, pdq, pdqM, thumbnail)
+        // PDQ as the originals' windows get it, from a small copy (PDQ reduces to 64x64 anyway; hashing the equalised
+        // full-size picture cost more than feature detection and matched worse): the gray thumbnail has their size.
+        var (pdq, pdqM) = Hashing.Pdq.ComputeWithMirror(thumbnail);
+        return new QueryView(norm.Width, norm.Height, (double)decoded.FullWidth / norm.Width, features, gray, keypoints, pdq.Hash, pdqM, thumbnail)
         {
             Content = PlainBorder.Inside(norm),
         };
@@ -63,6 +68,7 @@ internal sealed class QueryView : IDisposable
 
     public void Dispose()
     {
+        _featureGray.Dispose();
         Thumbnail.Dispose();
         MirrorThumbnail.Dispose();
     }

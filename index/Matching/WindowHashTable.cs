@@ -34,19 +34,35 @@ internal sealed class WindowHashTable
         }
     }
 
-    /// <summary>Per slot, the smallest distance of any of its windows to <paramref name="query"/>, for slots within <paramref name="maxDistance"/>.</summary>
-    public Dictionary<int, int> Nearest(Hash256 query, int maxDistance)
+    /// <summary>
+    /// Per slot, the smallest distance of any of its windows to <paramref name="query"/> and to <paramref name="mirror"/>
+    /// (the query's mirror image), for slots within <paramref name="maxDistance"/>: one pass for both, because
+    /// streaming the table from memory is what the scan costs.
+    /// </summary>
+    public (Dictionary<int, int> Query, Dictionary<int, int> Mirror) Nearest(Hash256 query, Hash256 mirror, int maxDistance)
     {
         var best = new Dictionary<int, int>();
+        var bestMirror = new Dictionary<int, int>();
         var words = _words;
         for (int i = 0; i < _count; i++)
         {
-            int d = BitOperations.PopCount(words[i * 4] ^ query.A) + BitOperations.PopCount(words[i * 4 + 1] ^ query.B)
-                  + BitOperations.PopCount(words[i * 4 + 2] ^ query.C) + BitOperations.PopCount(words[i * 4 + 3] ^ query.D);
-            if (d <= maxDistance && (!best.TryGetValue(_slot[i], out int known) || d < known))
-                best[_slot[i]] = d;
+            ulong a = words[i * 4], b = words[i * 4 + 1], c = words[i * 4 + 2], d = words[i * 4 + 3];
+            int distance = BitOperations.PopCount(a ^ query.A) + BitOperations.PopCount(b ^ query.B)
+                         + BitOperations.PopCount(c ^ query.C) + BitOperations.PopCount(d ^ query.D);
+            int mirrorDistance = BitOperations.PopCount(a ^ mirror.A) + BitOperations.PopCount(b ^ mirror.B)
+                               + BitOperations.PopCount(c ^ mirror.C) + BitOperations.PopCount(d ^ mirror.D);
+            if (distance <= maxDistance)
+                KeepSmaller(best, _slot[i], distance);
+            if (mirrorDistance <= maxDistance)
+                KeepSmaller(bestMirror, _slot[i], mirrorDistance);
         }
-        return best;
+        return (best, bestMirror);
+    }
+
+    private static void KeepSmaller(Dictionary<int, int> best, int slot, int distance)
+    {
+        if (!best.TryGetValue(slot, out int known) || distance < known)
+            best[slot] = distance;
     }
 
     public long ApproximateBytes => _slot.Length * 36L;

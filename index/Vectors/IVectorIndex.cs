@@ -77,10 +77,14 @@ public sealed class VectorIndexOptions
     public int ExactThreshold { get; set; } = 20_000;
 
     /// <summary>
-    /// Inverted lists probed per query once the embedded index is approximate. 128 of the ~1000 lists
-    /// at a million entries gives recall@10 0.994 at p99 6.4 ms on two cores (48 gave 0.953 at 2.6 ms).
+    /// Inverted lists probed per query once the embedded index is approximate. The matcher looks for copies,
+    /// whose windows lie far nearer the query than anything else: with 10 000 originals (380 000 windows,
+    /// ~616 lists) 32 probes find the dev set's originals as often as 128 (736 of 750 copies matched either
+    /// way) in a third of the time, which a query otherwise spends streaming codes from memory. For general
+    /// nearest-neighbour search raise it: 128 of the ~1000 lists at a million entries gives recall@10 0.994
+    /// (48 gave 0.953; `leakhunter bench index --probes`).
     /// </summary>
-    public int Probes { get; set; } = 128;
+    public int Probes { get; set; } = 32;
 
     /// <summary>fsync the log on every upsert/delete batch (crash-safe against power loss, not just process death).</summary>
     public bool Fsync { get; set; } = true;

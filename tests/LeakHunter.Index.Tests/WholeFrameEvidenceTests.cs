@@ -479,4 +479,50 @@ public sealed class WholeFrameEvidenceTests : IDisposable
             Assert.Null(d.Match);
         }
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Cell_moments_equal_removing_the_plane_from_each_pixel(bool removeRamp)
+    {
+        var random = new Random(17);
+        const int stride = 40;
+        var original = new byte[stride * 30];
+        var query = new byte[stride * 30];
+        for (int i = 0; i < original.Length; i++)
+        {
+            int x = i % stride, y = i / stride;
+            original[i] = (byte)Math.Clamp(40 + 3 * x + 2 * y + random.Next(30), 0, 255); // a ramp plus texture
+            query[i] = (byte)Math.Clamp(original[i] / 2 + 60 - x + random.Next(20), 0, 255);
+        }
+        var cell = new Rect(5, 7, 13, 9);
+        var (originalStd, queryStd, covariance) = PixelAgreement.Moments(original, query, stride, cell, removeRamp);
+
+        // The plain way: fit each side's mean (and ramps), subtract it pixel by pixel, then compare.
+        double[] Residual(byte[] pixels)
+        {
+            double cx = (cell.Width - 1) / 2.0, cy = (cell.Height - 1) / 2.0, mean = 0, sx = 0, sy = 0, xx = 0, yy = 0;
+            for (int y = 0; y < cell.Height; y++)
+                for (int x = 0; x < cell.Width; x++)
+                {
+                    double v = pixels[(cell.Y + y) * stride + cell.X + x];
+                    mean += v / (cell.Width * cell.Height);
+                    sx += v * (x - cx);
+                    sy += v * (y - cy);
+                    xx += (x - cx) * (x - cx);
+                    yy += (y - cy) * (y - cy);
+                }
+            var r = new List<double>();
+            for (int y = 0; y < cell.Height; y++)
+                for (int x = 0; x < cell.Width; x++)
+                    r.Add(pixels[(cell.Y + y) * stride + cell.X + x] - mean - (removeRamp ? sx / xx * (x - cx) + sy / yy * (y - cy) : 0));
+            return [.. r];
+        }
+        var ro = Residual(original);
+        var rq = Residual(query);
+        Assert.Equal(Math.Sqrt(ro.Average(v => v * v)), originalStd, 6);
+        Assert.Equal(Math.Sqrt(rq.Average(v => v * v)), queryStd, 6);
+        Assert.Equal(ro.Zip(rq, (a, b) => a * b).Average(), covariance, 6);
+        Assert.True(originalStd > 5 && Math.Abs(covariance) > 1, "the fixture has texture and correlation");
+    }
 }
