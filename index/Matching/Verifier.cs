@@ -54,16 +54,24 @@ internal sealed class QueryView : IDisposable
     public static QueryView Create(DecodedImage decoded)
     {
         using var norm = CopyMatcher.Resize(decoded.Bgr, CopyMatcher.QueryLongSide, CopyMatcher.QueryMinLongSide);
-        var gray = CopyMatcher.FeatureGray(norm);
-        var features = FeatureSet.DetectQuery(gray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold, CopyMatcher.QueryCellShare, out var keypoints);
-        var thumbnail = PixelAgreement.Thumbnail(norm, ThumbnailLongSide);
-        // PDQ as the originals' windows get it, from a small copy (PDQ reduces to 64x64 anyway; hashing the equalised
-        // full-size picture cost more than feature detection and matched worse): the gray thumbnail has their size.
-        var (pdq, pdqM) = Hashing.Pdq.ComputeWithMirror(thumbnail);
-        return new QueryView(norm.Width, norm.Height, (double)decoded.FullWidth / norm.Width, features, gray, keypoints, pdq.Hash, pdqM, thumbnail)
+        var gray = CopyMatcher.FeatureGray(norm); // kept by the view for its mirror's features
+        try
         {
-            Content = PlainBorder.Inside(norm),
-        };
+            var features = FeatureSet.DetectQuery(gray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold, CopyMatcher.QueryCellShare, out var keypoints);
+            var thumbnail = PixelAgreement.Thumbnail(norm, ThumbnailLongSide);
+            // PDQ as the originals' windows get it, from a small copy (PDQ reduces to 64x64 anyway; hashing the equalised
+            // full-size picture cost more than feature detection and matched worse): the gray thumbnail has their size.
+            var (pdq, pdqM) = Hashing.Pdq.ComputeWithMirror(thumbnail);
+            return new QueryView(norm.Width, norm.Height, (double)decoded.FullWidth / norm.Width, features, gray, keypoints, pdq.Hash, pdqM, thumbnail)
+            {
+                Content = PlainBorder.Inside(norm),
+            };
+        }
+        catch
+        {
+            gray.Dispose();
+            throw;
+        }
     }
 
     public void Dispose()
