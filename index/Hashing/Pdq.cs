@@ -26,12 +26,7 @@ public static class Pdq
     }
 
     /// <summary>PDQ of an 8-bit BGR (or gray) picture. Larger pictures are first fitted in 512x512, as the reference does.</summary>
-    public static PdqResult Compute(Mat bgr)
-    {
-        var filtered = Filtered(bgr);
-        var decimated = filtered.Decimate(mirror: false);
-        return new PdqResult(BitsAboveMedian(Dct16(decimated)), Quality(decimated));
-    }
+    public static PdqResult Compute(Mat bgr) => HashOf(Filtered(bgr).Decimate(mirror: false));
 
     /// <summary>
     /// PDQ of a picture and of its mirror image, filtering the picture once: the mirror's 64x64 samples are read
@@ -42,17 +37,14 @@ public static class Pdq
     public static (PdqResult Hash, Hash256 Mirror) ComputeWithMirror(Mat bgr)
     {
         var filtered = Filtered(bgr);
-        var decimated = filtered.Decimate(mirror: false);
-        var hash = new PdqResult(BitsAboveMedian(Dct16(decimated)), Quality(decimated));
-        return (hash, BitsAboveMedian(Dct16(filtered.Decimate(mirror: true))));
+        return (HashOf(filtered.Decimate(mirror: false)), BitsAboveMedian(Dct16(filtered.Decimate(mirror: true))));
     }
 
     /// <summary>PDQ from a row-major float luma buffer (modified in place).</summary>
-    public static PdqResult FromLuma(float[] luma, int rows, int cols)
-    {
-        var decimated = Filter(luma, rows, cols).Decimate(mirror: false);
-        return new PdqResult(BitsAboveMedian(Dct16(decimated)), Quality(decimated));
-    }
+    public static PdqResult FromLuma(float[] luma, int rows, int cols) => HashOf(Filter(luma, rows, cols).Decimate(mirror: false));
+
+    /// <summary>The hash and quality of PDQ's 64x64 samples.</summary>
+    private static PdqResult HashOf(float[] decimated) => new(BitsAboveMedian(Dct16(decimated)), Quality(decimated));
 
     private static FilteredLuma Filtered(Mat bgr)
     {

@@ -413,13 +413,14 @@ public sealed class CopyMatcher : IDisposable
     /// <summary>PDQ of the query (and its mirror) against every original's whole picture and sub-windows.</summary>
     private List<Candidate> HashCandidates(QueryView query, Func<string, bool> isEligible)
     {
-        var byHash = new List<(OriginalEntry Entry, bool Mirror, int Distance)>();
         var (nearest, nearestMirror) = _windowHashes.Nearest(query.Pdq, query.PdqMirror, PdqCandidateDistance);
-        foreach (bool mirror in new[] { false, true })
-            foreach (var (slot, distance) in mirror ? nearestMirror : nearest)
-                if (_bySlot[slot] is { } e && isEligible(e.Id))
-                    byHash.Add((e, mirror, distance));
-        return byHash.OrderBy(r => r.Distance).Take(3).Select(r => new Candidate(r.Entry, r.Mirror, $"p{r.Distance}", AboveChance: true)).ToList();
+        return nearest.Select(n => (Slot: n.Key, Mirror: false, Distance: n.Value))
+            .Concat(nearestMirror.Select(n => (Slot: n.Key, Mirror: true, Distance: n.Value)))
+            .Where(r => _bySlot[r.Slot] is { } e && isEligible(e.Id))
+            .OrderBy(r => r.Distance)
+            .Take(3)
+            .Select(r => new Candidate(_bySlot[r.Slot]!, r.Mirror, $"p{r.Distance}", AboveChance: true))
+            .ToList();
     }
 
     private static byte[] EveryNth(byte[] descriptors, int n)
