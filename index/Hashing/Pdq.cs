@@ -1,3 +1,4 @@
+using System.Buffers;
 using OpenCvSharp;
 
 namespace LeakHunter.Index.Hashing;
@@ -26,7 +27,11 @@ public static class Pdq
     }
 
     /// <summary>PDQ of an 8-bit BGR (or gray) picture. Larger pictures are first fitted in 512x512, as the reference does.</summary>
-    public static PdqResult Compute(Mat bgr) => HashOf(Filtered(bgr).Decimate(mirror: false));
+    public static PdqResult Compute(Mat bgr)
+    {
+        using var filtered = Filtered(bgr);
+        return HashOf(filtered.Decimate(mirror: false));
+    }
 
     /// <summary>
     /// PDQ of a picture and of its mirror image, filtering the picture once: the mirror's 64x64 samples are read
@@ -36,12 +41,16 @@ public static class Pdq
     /// </summary>
     public static (PdqResult Hash, Hash256 Mirror) ComputeWithMirror(Mat bgr)
     {
-        var filtered = Filtered(bgr);
+        using var filtered = Filtered(bgr);
         return (HashOf(filtered.Decimate(mirror: false)), BitsAboveMedian(Dct16(filtered.Decimate(mirror: true))));
     }
 
     /// <summary>PDQ from a row-major float luma buffer (modified in place).</summary>
-    public static PdqResult FromLuma(float[] luma, int rows, int cols) => HashOf(Filter(luma, rows, cols).Decimate(mirror: false));
+    public static PdqResult FromLuma(float[] luma, int rows, int cols)
+    {
+        using var filtered = Filter(luma, rows, cols, pooledInput: false);
+        return HashOf(filtered.Decimate(mirror: false));
+    }
 
     /// <summary>The hash and quality of PDQ's 64x64 samples.</summary>
     private static PdqResult HashOf(float[] decimated) => new(BitsAboveMedian(Dct16(decimated)), Quality(decimated));
@@ -61,9 +70,9 @@ public static class Pdq
                 src = resized;
             }
             int rows = src.Height, cols = src.Width;
-            var luma = new float[rows * cols];
+            var luma = ArrayPool<float>.Shared.Rent(rows * cols);
             FillLuma(src, luma);
-            return Filter(luma, rows, cols);
+            return Filter(luma, rows, cols, pooledInput: true);
         }
         finally
         {
@@ -89,9 +98,20 @@ public static class Pdq
         }
     }
 
-    /// <summary>Luma after PDQ's two passes of Jarosz box filters, with the width of the horizontal window.</summary>
-    private sealed record FilteredLuma(float[] Pixels, int Rows, int Cols, int HorizontalWindow)
+    /// <summary>
+    /// Luma after PDQ's two passes of Jarosz box filters, with the width of the horizontal window. Its buffers
+    /// come from the shared pool and go back on dispose: a query's are a few hundred kilobytes, and fresh ones
+    /// cost more in page faults than the filtering.
+    /// </summary>
+    private sealed record FilteredLuma(float[] Pixels, int Rows, int Cols, int HorizontalWindow, float[] Scratch, bool PixelsPooled) : IDisposable
     {
+        public void Dispose()
+        {
+            ArrayPool<float>.Shared.Return(Scratch);
+            if (PixelsPooled)
+                ArrayPool<float>.Shared.Return(Pixels);
+        }
+
         /// <summary>
         /// The 64x64 samples PDQ takes; with <paramref name="mirror"/>, those of the mirror image. A window of even
         /// width w covers w/2 pixels after its centre and w/2 - 1 before it, so filtering the mirror image equals
@@ -116,9 +136,9 @@ public static class Pdq
         }
     }
 
-    private static FilteredLuma Filter(float[] buf1, int rows, int cols)
+    private static FilteredLuma Filter(float[] buf1, int rows, int cols, bool pooledInput)
     {
-        var buf2 = new float[rows * cols];
+        var buf2 = ArrayPool<float>.Shared.Rent(rows * cols);
         int winAlongRows = (cols + WindowDivisor - 1) / WindowDivisor;
         int winAlongCols = (rows + WindowDivisor - 1) / WindowDivisor;
         for (int pass = 0; pass < 2; pass++)
@@ -128,7 +148,7 @@ public static class Pdq
             for (int j = 0; j < cols; j++)
                 Box1D(buf2, j, buf1, j, rows, cols, winAlongCols);
         }
-        return new FilteredLuma(buf1, rows, cols, winAlongRows);
+        return new FilteredLuma(buf1, rows, cols, winAlongRows, buf2, pooledInput);
     }
 
     /// <summary>The 16x16 DCT coefficients PDQ thresholds (DC skipped): B = D A D^t.</summary>

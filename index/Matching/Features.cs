@@ -23,8 +23,8 @@ internal sealed class FeatureSet
     public static readonly FeatureSet Empty = new([], [], []);
 
     /// <summary>
-    /// Detects ORB features on a gray picture. Detection runs per tile of a 4x4 grid with a share of
-    /// the budget each, so that every part of the picture (and hence any crop of it) keeps features.
+    /// Detects ORB features on a gray picture: of twice the budget detected, each cell of a 4x4 grid keeps its
+    /// strongest share, so that every part of the picture (and hence any crop of it) keeps features.
     /// </summary>
     public static FeatureSet Detect(Mat gray, int maxFeatures, int fastThreshold = 12, double cellShare = 0.5)
     {
@@ -73,40 +73,53 @@ internal sealed class FeatureSet
     private static ORB CreateOrb(int maxFeatures, int fastThreshold, int levels = OriginalPyramidLevels) =>
         ORB.Create(maxFeatures * 2, 1.2f, levels, 31, 0, 2, ORBScoreType.Harris, 31, fastThreshold);
 
-    /// <summary>Detects and describes up to twice the budget, then keeps the strongest per cell of a 4x4 grid and fills with the globally strongest.</summary>
+    /// <summary>
+    /// Detects up to twice the budget, keeps the strongest per cell of a 4x4 grid and fills with the globally strongest,
+    /// then describes only the kept keypoints (describing is a third of ORB's time; the descriptors are the ones
+    /// detecting and describing in one call gives).
+    /// </summary>
     private static FeatureSet DetectSelected(ORB orb, Mat gray, int maxFeatures, double cellShare, out KeyPoint[] selected)
     {
-        using var all = new Mat();
-        orb.DetectAndCompute(gray, null, out var keypoints, all);
+        var keypoints = orb.Detect(gray);
         selected = [];
-        if (keypoints.Length == 0 || all.Empty())
+        if (keypoints.Length == 0)
             return Empty;
         const int grid = 4;
         int perCell = Math.Max(1, (int)(maxFeatures * cellShare / (grid * grid)));
-        var chosen = new HashSet<int>();
-        var byCell = new List<int>[grid * grid];
-        for (int i = 0; i < byCell.Length; i++) byCell[i] = [];
-        for (int i = 0; i < keypoints.Length; i++)
+        // strongest first; equal responses in detection order
+        var strongestFirst = new int[keypoints.Length];
+        for (int i = 0; i < strongestFirst.Length; i++) strongestFirst[i] = i;
+        Array.Sort(strongestFirst, (a, b) => keypoints[b].Response.CompareTo(keypoints[a].Response) is var c and not 0 ? c : a.CompareTo(b));
+        var chosen = new bool[keypoints.Length];
+        var takenInCell = new int[grid * grid];
+        int count = 0;
+        foreach (int i in strongestFirst)
         {
             int cx = Math.Clamp((int)(keypoints[i].Pt.X * grid / gray.Width), 0, grid - 1);
             int cy = Math.Clamp((int)(keypoints[i].Pt.Y * grid / gray.Height), 0, grid - 1);
-            byCell[cy * grid + cx].Add(i);
+            if (takenInCell[cy * grid + cx]++ < perCell)
+            {
+                chosen[i] = true;
+                count++;
+            }
         }
-        foreach (var cell in byCell)
-            foreach (int i in cell.OrderByDescending(i => keypoints[i].Response).Take(perCell))
-                chosen.Add(i);
-        foreach (int i in Enumerable.Range(0, keypoints.Length).OrderByDescending(i => keypoints[i].Response))
+        foreach (int i in strongestFirst)
         {
-            if (chosen.Count >= maxFeatures) break;
-            chosen.Add(i);
+            if (count >= maxFeatures) break;
+            if (!chosen[i])
+            {
+                chosen[i] = true;
+                count++;
+            }
         }
-        var rows = chosen.Order().ToArray();
-        selected = rows.Select(i => keypoints[i]).ToArray();
-        var bytes = new byte[rows.Length * DescriptorBytes];
-        var allBytes = MatBytes.Of(all);
-        for (int r = 0; r < rows.Length; r++)
-            Buffer.BlockCopy(allBytes, rows[r] * DescriptorBytes, bytes, r * DescriptorBytes, DescriptorBytes);
-        return new FeatureSet(selected.Select(k => k.Pt.X).ToArray(), selected.Select(k => k.Pt.Y).ToArray(), bytes);
+        var kept = new KeyPoint[count];
+        for (int i = 0, k = 0; i < keypoints.Length; i++)
+            if (chosen[i])
+                kept[k++] = keypoints[i];
+        using var descriptors = new Mat();
+        orb.Compute(gray, ref kept, descriptors);
+        selected = kept;
+        return FromKeypoints(kept, descriptors);
     }
 
     private static FeatureSet FromKeypoints(KeyPoint[] keypoints, Mat descriptors)
