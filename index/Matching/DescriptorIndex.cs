@@ -1,5 +1,7 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace LeakHunter.Index.Matching;
 
@@ -116,9 +118,13 @@ internal sealed class DescriptorIndex
         // Buckets far above the average load hold descriptors of flat or repetitive patterns that
         // every picture has: they carry no evidence and would dominate the time, so they are skipped.
         int limit = Math.Max(64, 3 * _count / Buckets);
+        if (nq > 0)
+            PrefetchBuckets(qw.Slice(0, 4));
         for (int q = 0; q < nq; q++)
         {
             var d = qw.Slice(q * 4, 4);
+            if (q + 1 < nq)
+                PrefetchBuckets(qw.Slice((q + 1) * 4, 4));
             for (int t = 0; t < Tables; t++)
             {
                 int key = Key(d, t);
@@ -156,6 +162,21 @@ internal sealed class DescriptorIndex
             result.Add(best.Dequeue());
         result.Reverse();
         return result;
+    }
+
+    /// <summary>
+    /// Asks the processor to fetch the start of the buckets the next descriptor will read while this one is voting:
+    /// every bucket is a separate array somewhere in a few hundred megabytes, and waiting for each one's first
+    /// cache line is a good part of the voting time (a tenth less with 10 000 originals). A hint only: a bucket
+    /// the collector moved meanwhile is merely not prefetched.
+    /// </summary>
+    private unsafe void PrefetchBuckets(ReadOnlySpan<ulong> descriptor)
+    {
+        if (!Sse.IsSupported)
+            return;
+        for (int t = 0; t < Tables; t++)
+            if (_buckets[t][Key(descriptor, t)] is { Length: > 0 } bucket)
+                Sse.Prefetch0(Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(bucket)));
     }
 
     /// <summary>Descriptor count below which an original's votes are not scaled up further (a few lucky votes of a tiny original are no evidence).</summary>
