@@ -134,7 +134,9 @@ public sealed class OnnxEmbedder : IDisposable
     {
         var m = Manifest;
         int h = m.InputHeight, w = m.InputWidth;
-        using var bgr = ToBgr(image);
+        // An 8-bit BGR picture (every decoded one) is read where it is; others are converted first.
+        using var converted = image.Type() == MatType.CV_8UC3 ? null : ToBgr(image);
+        var bgr = converted ?? image;
         using var sized = new Mat();
         if (m.Resize == "stretch")
         {
