@@ -101,7 +101,7 @@ public static class Pdq
     /// <summary>
     /// Luma after PDQ's two passes of Jarosz box filters, with the width of the horizontal window. Its buffers
     /// come from the shared pool and go back on dispose: a query's are a few hundred kilobytes, and fresh ones
-    /// cost more in page faults than the filtering.
+    /// cost about as much in page faults as the filtering itself.
     /// </summary>
     private sealed record FilteredLuma(float[] Pixels, int Rows, int Cols, int HorizontalWindow, float[] Scratch, bool PixelsPooled) : IDisposable
     {
