@@ -36,8 +36,9 @@ internal sealed class WindowHashTable
 
     /// <summary>
     /// Per slot, the smallest distance of any of its windows to <paramref name="query"/> and to <paramref name="mirror"/>
-    /// (the query's mirror image), for slots within <paramref name="maxDistance"/>: one pass for both, because
-    /// streaming the table from memory is what the scan costs.
+    /// (the query's mirror image), for slots within <paramref name="maxDistance"/>: one pass for both, so that each
+    /// window is read once. (The scan is bound by the population counts, not by memory: skipping windows whose first
+    /// half is already far measured no faster.)
     /// </summary>
     public (Dictionary<int, int> Query, Dictionary<int, int> Mirror) Nearest(Hash256 query, Hash256 mirror, int maxDistance)
     {
