@@ -45,6 +45,8 @@ internal static class PictureRegions
     /// <summary>Rectangles (in the picture's pixels) of pictures inside it, largest first; empty when it is not a page.</summary>
     public static IReadOnlyList<Rect> Find(Mat bgr)
     {
+        if (bgr.Type() != MatType.CV_8UC3)
+            throw new ArgumentException($"PictureRegions needs an 8-bit BGR picture, not {bgr.Type()}", nameof(bgr));
         double scale = Math.Min(1.0, (double)WorkLongSide / Math.Max(bgr.Width, bgr.Height));
         using var small = new Mat();
         Cv2.Resize(bgr, small, new Size(Math.Max(1, (int)(bgr.Width * scale)), Math.Max(1, (int)(bgr.Height * scale))), 0, 0, InterpolationFlags.Area);
@@ -121,24 +123,29 @@ internal static class PictureRegions
     }
 
     /// <summary>The commonest colour (quantised to 16 levels per channel, then averaged) and its share of the pixels.</summary>
-    private static Scalar CommonestColour(Mat small, out double share)
+    private static unsafe Scalar CommonestColour(Mat small, out double share)
     {
-        // One pass that also sums each quantised colour's pixels: every query that is no page stops here.
-        var pixels = MatBytes.Of(small);
+        // One pass over the pixels where they are, that also sums each quantised colour's pixels: every query
+        // that is no page stops here. (Sums fit in ints: the work copy has at most 480 x 480 pixels.)
         var counts = new int[16 * 16 * 16];
-        var sums = new long[3 * 16 * 16 * 16];
-        for (int i = 0; i + 2 < pixels.Length; i += 3)
+        var sums = new int[3 * 16 * 16 * 16];
+        int width = small.Width, height = small.Height;
+        for (int y = 0; y < height; y++)
         {
-            byte b = pixels[i], g = pixels[i + 1], r = pixels[i + 2];
-            int key = (b >> 4) << 8 | (g >> 4) << 4 | r >> 4;
-            counts[key]++;
-            sums[3 * key] += b;
-            sums[3 * key + 1] += g;
-            sums[3 * key + 2] += r;
+            byte* row = (byte*)small.Ptr(y);
+            for (int x = 0; x < width; x++)
+            {
+                byte b = row[3 * x], g = row[3 * x + 1], r = row[3 * x + 2];
+                int key = (b >> 4) << 8 | (g >> 4) << 4 | r >> 4;
+                counts[key]++;
+                sums[3 * key] += b;
+                sums[3 * key + 1] += g;
+                sums[3 * key + 2] += r;
+            }
         }
         int commonest = Array.IndexOf(counts, counts.Max());
         int n = counts[commonest];
-        share = 3.0 * n / pixels.Length;
+        share = (double)n / Math.Max(1, width * height);
         return new Scalar((double)sums[3 * commonest] / n, (double)sums[3 * commonest + 1] / n, (double)sums[3 * commonest + 2] / n);
     }
 }

@@ -34,14 +34,18 @@ internal static class PixelAgreement
     /// <summary>Visible textured cells needed for a verdict.</summary>
     private const int MinCells = 4;
 
-    /// <summary>A gray thumbnail of a BGR picture, area-averaged to the given long side.</summary>
+    /// <summary>
+    /// A gray thumbnail of a BGR picture, area-averaged to the given long side (or, for a picture smaller than that,
+    /// enlarged smoothly: area sampling would enlarge it into blocks that no original's thumbnail has).
+    /// </summary>
     public static Mat Thumbnail(Mat bgr, int longSide = ThumbnailLongSide)
     {
         double s = (double)longSide / Math.Max(bgr.Width, bgr.Height);
         using var gray = new Mat();
         Cv2.CvtColor(bgr, gray, ColorConversionCodes.BGR2GRAY);
         var thumb = new Mat();
-        Cv2.Resize(gray, thumb, new Size(Math.Max(1, (int)Math.Round(bgr.Width * s)), Math.Max(1, (int)Math.Round(bgr.Height * s))), 0, 0, InterpolationFlags.Area);
+        Cv2.Resize(gray, thumb, new Size(Math.Max(1, (int)Math.Round(bgr.Width * s)), Math.Max(1, (int)Math.Round(bgr.Height * s))), 0, 0,
+            s > 1 ? InterpolationFlags.Cubic : InterpolationFlags.Area);
         return thumb;
     }
 

@@ -51,9 +51,10 @@ internal sealed class QueryView : IDisposable
     /// </summary>
     private const int ThumbnailLongSide = CopyMatcher.WindowHashLongSide;
 
-    public static QueryView Create(DecodedImage decoded)
+    /// <summary>The view of a decoded query, brought down to <see cref="CopyMatcher.QueryLongSide"/> or up to <paramref name="minLongSide"/>.</summary>
+    public static QueryView Create(DecodedImage decoded, int minLongSide)
     {
-        using var norm = CopyMatcher.Resize(decoded.Bgr, CopyMatcher.QueryLongSide, CopyMatcher.QueryMinLongSide);
+        using var norm = CopyMatcher.Resize(decoded.Bgr, CopyMatcher.QueryLongSide, minLongSide);
         var gray = CopyMatcher.FeatureGray(norm); // kept by the view for its mirror's features
         try
         {

@@ -233,6 +233,29 @@ public sealed class WholeFrameEvidenceTests : IDisposable
         Assert.Equal(new Rect(0, 0, 642, 480), PlainBorder.Inside(edged));
     }
 
+    [Fact]
+    public void WholeFrame_plain_border_is_found_in_a_view_of_a_larger_picture()
+    {
+        // The picture is read in place, row by row: a view (rows longer than its width) must give what a copy gives.
+        using var scene = TestImages.Scene(33);
+        using var framed = new Mat();
+        Cv2.CopyMakeBorder(scene, framed, 30, 30, 20, 20, BorderTypes.Constant, new Scalar(160, 40, 140));
+        using var canvas = new Mat(framed.Rows + 40, framed.Cols + 100, MatType.CV_8UC3, new Scalar(0, 0, 255));
+        using var view = new Mat(canvas, new Rect(50, 20, framed.Cols, framed.Rows));
+        framed.CopyTo(view);
+        Assert.False(view.IsContinuous());
+        Assert.Equal(new Rect(20, 30, 640, 480), PlainBorder.Inside(view));
+        Assert.Equal(PlainBorder.Inside(framed), PlainBorder.Inside(view));
+    }
+
+    [Fact]
+    public void Plain_border_and_page_regions_refuse_a_picture_that_is_not_8_bit_BGR()
+    {
+        using var gray = new Mat(100, 100, MatType.CV_8UC1, Scalar.All(128));
+        Assert.Throws<ArgumentException>(() => PlainBorder.Inside(gray));
+        Assert.Throws<ArgumentException>(() => PictureRegions.Find(gray));
+    }
+
     // ---------------------------------------------------------------- pictures without corners
 
     private static Scalar Mix(Scalar a, Scalar b, double t) =>
