@@ -170,17 +170,18 @@ public sealed class OnnxEmbedder : IDisposable
             mul[c] = 1f / (m.PixelScale * m.Std[c]);
             add[c] = -m.Mean[c] / m.Std[c];
         }
+        // Where channel c of pixel i goes: planes (NCHW) or interleaved (NHWC); decided once, not per value.
+        bool planar = m.Layout == "NCHW";
+        int channelStride = planar ? plane : 1, pixelStride = planar ? 1 : 3;
         for (var y = 0; y < h; y++)
         {
             var row = Row(sized, y, w * 3);
-            for (var x = 0; x < w; x++)
+            for (var c = 0; c < 3; c++)
             {
-                for (var c = 0; c < 3; c++)
-                {
-                    var v = row[x * 3 + (rgb ? 2 - c : c)] * mul[c] + add[c];
-                    if (m.Layout == "NCHW") destination[c * plane + y * w + x] = v;
-                    else destination[(y * w + x) * 3 + c] = v;
-                }
+                int source = rgb ? 2 - c : c, target = c * channelStride + y * w * pixelStride;
+                float scale = mul[c], offset = add[c];
+                for (var x = 0; x < w; x++)
+                    destination[target + x * pixelStride] = row[x * 3 + source] * scale + offset;
             }
         }
     }
