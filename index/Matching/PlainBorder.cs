@@ -25,51 +25,46 @@ internal static class PlainBorder
         int w = bgr.Width, h = bgr.Height;
         byte* origin = (byte*)bgr.Data;
         long step = bgr.Step();
-        int top = Depth(i => origin + i * step, 3, w, h / 2);
-        int bottom = Depth(i => origin + (h - 1 - i) * step, 3, w, h / 2);
-        int left = Depth(i => origin + 3 * i, step, h, w / 2);
-        int right = Depth(i => origin + 3 * (w - 1 - i), step, h, w / 2);
+        // Each side: its outermost line, how far the next line inward starts, and how far apart the pixels of a line are.
+        int top = Depth(origin, step, 3, w, h / 2);
+        int bottom = Depth(origin + (h - 1) * step, -step, 3, w, h / 2);
+        int left = Depth(origin, 3, step, h, w / 2);
+        int right = Depth(origin + 3 * (w - 1), -3, step, h, w / 2);
         var inside = new Rect(left, top, w - left - right, h - top - bottom);
         // A picture that is nearly all one colour has no "inside" worth comparing.
         return inside.Width < w / 4 || inside.Height < h / 4 ? new Rect(0, 0, w, h) : inside;
     }
 
-    private unsafe delegate byte* LineStart(int line);
-
     /// <summary>
-    /// How many lines from one side (0 when the first line is not plain) have the first line's colour. A line is
-    /// <paramref name="length"/> pixels from its start, <paramref name="stride"/> bytes apart.
+    /// How many lines from one side (0 when the first line is not plain) have the first line's colour. Line i starts
+    /// at <paramref name="first"/> + i * <paramref name="lineStep"/> and has <paramref name="length"/> pixels,
+    /// <paramref name="stride"/> bytes apart.
     /// </summary>
-    private static unsafe int Depth(LineStart line, long stride, int length, int limit)
+    private static unsafe int Depth(byte* first, long lineStep, long stride, int length, int limit)
     {
-        var (low, high) = ColourRange(line(0), stride, length);
-        if (!Plain(line(0), stride, length, low, high))
-            return 0;
-        int depth = 1;
-        while (depth < limit && Plain(line(depth), stride, length, low, high))
+        Span<int> low = stackalloc int[3], high = stackalloc int[3];
+        ColourRange(first, stride, length, low, high);
+        int depth = 0;
+        while (depth < Math.Max(1, limit) && Plain(first + depth * lineStep, stride, length, low, high))
             depth++;
         return depth >= MinWidth ? depth : 0;
     }
 
     /// <summary>The line's mean colour, widened by <see cref="ColourTolerance"/> and rounded to 8-bit bounds, per channel.</summary>
-    private static unsafe (int[] Low, int[] High) ColourRange(byte* start, long stride, int length)
+    private static unsafe void ColourRange(byte* start, long stride, int length, Span<int> low, Span<int> high)
     {
-        var sum = new long[3];
-        for (int j = 0; j < length; j++)
-            for (int c = 0; c < 3; c++)
-                sum[c] += start[j * stride + c];
-        var low = new int[3];
-        var high = new int[3];
         for (int c = 0; c < 3; c++)
         {
-            double mean = (double)sum[c] / length;
+            long sum = 0;
+            for (int j = 0; j < length; j++)
+                sum += start[j * stride + c];
+            double mean = (double)sum / length;
             low[c] = (int)Math.Clamp(Math.Round(mean - ColourTolerance), 0, 255);
             high[c] = (int)Math.Clamp(Math.Round(mean + ColourTolerance), 0, 255);
         }
-        return (low, high);
     }
 
-    private static unsafe bool Plain(byte* start, long stride, int length, int[] low, int[] high)
+    private static unsafe bool Plain(byte* start, long stride, int length, ReadOnlySpan<int> low, ReadOnlySpan<int> high)
     {
         int allowedOff = length - (int)Math.Ceiling(BorderShare * length), off = 0;
         for (int j = 0; j < length; j++)
