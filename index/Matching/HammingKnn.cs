@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace LeakHunter.Index.Matching;
 
@@ -13,11 +15,12 @@ internal static class HammingKnn
         var qd = MemoryMarshal.Cast<byte, ulong>(q.Descriptors.AsSpan());
         var td = MemoryMarshal.Cast<byte, ulong>(t.Descriptors.AsSpan());
         int nt = t.Count;
-        var dist = new int[nt];
+        var planes = PopCount256.IsSupported ? Planes(td) : null;
+        var dist = new int[planes is null ? nt : planes.Length / 4];
         float sep2 = minSeparation * minSeparation;
         for (int i = 0; i < q.Count; i++)
         {
-            var (b, bd, s, sd) = Distances(qd.Slice(i * 4, 4), td, dist);
+            var (b, bd, s, sd) = planes is null ? Distances(qd.Slice(i * 4, 4), td, dist) : Distances(qd.Slice(i * 4, 4), planes, nt, dist);
             if (s >= 0)
             {
                 float bx = t.X[b], by = t.Y[b];
@@ -70,5 +73,69 @@ internal static class HammingKnn
             }
         }
         return (best, bestDistance, second, secondDistance);
+    }
+
+    /// <summary>
+    /// Descriptors as four planes for <see cref="PopCount256"/> (word k of descriptor j at k * stride + j), each plane
+    /// padded with zeros to a multiple of eight.
+    /// </summary>
+    public static ulong[] Planes(ReadOnlySpan<ulong> descriptors)
+    {
+        int n = descriptors.Length / 4, stride = (n + 7) & ~7;
+        var planes = new ulong[4 * stride];
+        for (int j = 0; j < n; j++)
+            for (int k = 0; k < 4; k++)
+                planes[k * stride + j] = descriptors[j * 4 + k];
+        return planes;
+    }
+
+    /// <summary>
+    /// As <see cref="Distances(ReadOnlySpan{ulong}, ReadOnlySpan{ulong}, Span{int})"/>, eight train descriptors at a time
+    /// from <see cref="Planes"/> (<paramref name="distances"/> as long as a plane). Each lane keeps the nearest two of
+    /// its own descriptors; the lanes are merged at the end. The nearest is the first of equally near ones, as in the
+    /// scalar loop; the runner-up's distance is the same, and its index is one at that distance.
+    /// </summary>
+    public static (int Best, int BestDistance, int Second, int SecondDistance) Distances(ReadOnlySpan<ulong> query, ulong[] planes, int count, Span<int> distances)
+    {
+        int stride = planes.Length / 4;
+        if (distances.Length < stride)
+            throw new ArgumentException("distances must be as long as a plane", nameof(distances));
+        var q = new PopCount256.Query(query[0], query[1], query[2], query[3]);
+        ref ulong a = ref MemoryMarshal.GetArrayDataReference(planes);
+        ref int dist = ref MemoryMarshal.GetReference(distances);
+        var far = Vector512.Create((ulong)int.MaxValue);
+        Vector512<ulong> bestDistance = far, secondDistance = far;
+        Vector512<ulong> best = Vector512.Create(ulong.MaxValue), second = best;
+        var index = Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
+        var step = Vector512.Create(8UL);
+        var valid = Vector512.Create((ulong)count);
+        for (int j = 0; j < stride; j += 8, index += step)
+        {
+            var d = PopCount256.Distances(q,
+                Vector512.LoadUnsafe(ref a, (nuint)j), Vector512.LoadUnsafe(ref a, (nuint)(stride + j)),
+                Vector512.LoadUnsafe(ref a, (nuint)(2 * stride + j)), Vector512.LoadUnsafe(ref a, (nuint)(3 * stride + j)));
+            Avx512F.ConvertToVector256Int32(d).AsInt32().StoreUnsafe(ref dist, (nuint)j);
+            d = Vector512.ConditionalSelect(Vector512.LessThan(index, valid), d, far); // padding never wins
+            var nearer = Vector512.LessThan(d, bestDistance);
+            var nearerThanSecond = Vector512.LessThan(d, secondDistance);
+            second = Vector512.ConditionalSelect(nearer, best, Vector512.ConditionalSelect(nearerThanSecond, index, second));
+            secondDistance = Vector512.ConditionalSelect(nearer, bestDistance, Vector512.Min(secondDistance, d));
+            best = Vector512.ConditionalSelect(nearer, index, best);
+            bestDistance = Vector512.ConditionalSelect(nearer, d, bestDistance);
+        }
+        // Merge the lanes: the nearest of all (first index among equals), then the nearest of the rest.
+        int b = -1, bd = int.MaxValue;
+        for (int lane = 0; lane < 8; lane++)
+            if (best[lane] != ulong.MaxValue && ((int)bestDistance[lane] < bd || (int)bestDistance[lane] == bd && (int)best[lane] < b))
+                (b, bd) = ((int)best[lane], (int)bestDistance[lane]);
+        int s = -1, sd = int.MaxValue;
+        for (int lane = 0; lane < 8; lane++)
+        {
+            if (best[lane] != ulong.MaxValue && (int)best[lane] != b && (int)bestDistance[lane] < sd)
+                (s, sd) = ((int)best[lane], (int)bestDistance[lane]);
+            if (second[lane] != ulong.MaxValue && (int)second[lane] != b && (int)secondDistance[lane] < sd)
+                (s, sd) = ((int)second[lane], (int)secondDistance[lane]);
+        }
+        return (b, bd, s, sd);
     }
 }

@@ -37,4 +37,41 @@ public class HammingKnnTests
         else
             Assert.Equal(-1, second);
     }
+
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(8, false)]
+    [InlineData(13, true)]
+    [InlineData(1003, false)]
+    [InlineData(1003, true)]
+    public void Eight_at_a_time_gives_what_the_scalar_loop_gives(int trainCount, bool manyTies)
+    {
+        if (!PopCount256.IsSupported)
+            return; // this processor runs the scalar loop only, which the test above covers
+        var rng = new Random(trainCount * 2 + (manyTies ? 1 : 0));
+        // With many ties, words come from a few values, so equal distances (and equal nearest) are common.
+        ulong Word() => manyTies ? (ulong)rng.Next(4) * 0x0101010101010101UL : (ulong)rng.NextInt64() ^ ((ulong)rng.Next() << 63);
+        var train = new ulong[trainCount * 4];
+        for (int i = 0; i < train.Length; i++) train[i] = Word();
+        var planes = HammingKnn.Planes(train);
+        for (int trial = 0; trial < 20; trial++)
+        {
+            var query = new[] { Word(), Word(), Word(), Word() };
+            var scalarDistances = new int[trainCount];
+            var vectorDistances = new int[planes.Length / 4];
+            var scalar = HammingKnn.Distances(query, train, scalarDistances);
+            var vector = HammingKnn.Distances(query, planes, trainCount, vectorDistances);
+            Assert.Equal(scalarDistances, vectorDistances.Take(trainCount));
+            Assert.Equal(scalar.Best, vector.Best);
+            Assert.Equal(scalar.BestDistance, vector.BestDistance);
+            Assert.Equal(scalar.SecondDistance, vector.SecondDistance);
+            if (vector.Second >= 0)
+            {
+                Assert.NotEqual(vector.Best, vector.Second);
+                Assert.Equal(vector.SecondDistance, scalarDistances[vector.Second]);
+            }
+            else
+                Assert.Equal(-1, scalar.Second);
+        }
+    }
 }
