@@ -48,19 +48,15 @@ internal static class PictureRegions
         if (bgr.Type() != MatType.CV_8UC3)
             throw new ArgumentException($"PictureRegions needs an 8-bit BGR picture, not {bgr.Type()}", nameof(bgr));
         double scale = Math.Min(1.0, (double)WorkLongSide / Math.Max(bgr.Width, bgr.Height));
+        int workWidth = Math.Max(1, (int)(bgr.Width * scale)), workHeight = Math.Max(1, (int)(bgr.Height * scale));
+        if (MaxShare * workWidth * workHeight < MinSide * MinSide)
+            return []; // too small to hold a region no larger than MaxShare of it
         using var small = new Mat();
-        Cv2.Resize(bgr, small, new Size(Math.Max(1, (int)(bgr.Width * scale)), Math.Max(1, (int)(bgr.Height * scale))), 0, 0, InterpolationFlags.Area);
+        Cv2.Resize(bgr, small, new Size(workWidth, workHeight), 0, 0, InterpolationFlags.Area);
         var background = CommonestColour(small, out double share);
         if (share < MinBackgroundShare)
             return [];
-        using var distance = new Mat();
-        using (var diff = new Mat())
-        {
-            Cv2.Absdiff(small, background, diff);
-            Cv2.Transform(diff, distance, InputArray.Create(new float[,] { { 1, 1, 1 } }));
-        }
-        using var foreground = new Mat();
-        Cv2.Threshold(distance, foreground, BackgroundTolerance, 255, ThresholdTypes.Binary);
+        using var foreground = Foreground(small, background);
         using var kernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(OpeningSide, OpeningSide));
         using var solid = new Mat();
         FillHoles(foreground);
@@ -108,11 +104,13 @@ internal static class PictureRegions
         Cv2.Compare(padded, Scalar.All(0), unreached, CmpTypes.EQ);
         using var holes = new Mat(unreached, new Rect(1, 1, mask.Width, mask.Height));
         mask.SetTo(Scalar.All(255), holes);
+        double largest = MaxShare * mask.Width * mask.Height;
+        if (Cv2.CountNonZero(holes) <= largest)
+            return; // no hole can be too large: nearly every page
         using var labels = new Mat();
         using var stats = new Mat();
         using var centroids = new Mat();
         int count = Cv2.ConnectedComponentsWithStats(holes, labels, stats, centroids, PixelConnectivity.Connectivity4);
-        double largest = MaxShare * mask.Width * mask.Height;
         for (int i = 1; i < count; i++)
             if (stats.At<int>(i, 4) > largest) // rare: at most one or two per page
             {
@@ -120,6 +118,32 @@ internal static class PictureRegions
                 Cv2.Compare(labels, Scalar.All(i), tooLarge, CmpTypes.EQ);
                 mask.SetTo(Scalar.All(0), tooLarge);
             }
+    }
+
+    /// <summary>
+    /// 255 where a pixel's colour differs from the background by more than <see cref="BackgroundTolerance"/> (the sum over
+    /// channels of the absolute differences, each rounded to a whole level), else 0. One pass over the pixels with a
+    /// table per channel, where OpenCV's difference, channel sum and threshold took three passes and a third of the search.
+    /// </summary>
+    private static unsafe Mat Foreground(Mat small, Scalar background)
+    {
+        var levels = new int[3 * 256];
+        for (int c = 0; c < 3; c++)
+        {
+            double b = c == 0 ? background.Val0 : c == 1 ? background.Val1 : background.Val2;
+            for (int v = 0; v < 256; v++)
+                levels[c * 256 + v] = (int)Math.Round(Math.Abs(v - b), MidpointRounding.ToEven);
+        }
+        var mask = new Mat(small.Rows, small.Cols, MatType.CV_8UC1);
+        int width = small.Width, height = small.Height;
+        for (int y = 0; y < height; y++)
+        {
+            byte* row = (byte*)small.Ptr(y);
+            byte* output = (byte*)mask.Ptr(y);
+            for (int x = 0; x < width; x++)
+                output[x] = levels[row[3 * x]] + levels[256 + row[3 * x + 1]] + levels[512 + row[3 * x + 2]] > BackgroundTolerance ? (byte)255 : (byte)0;
+        }
+        return mask;
     }
 
     /// <summary>The commonest colour (quantised to 16 levels per channel, then averaged) and its share of the pixels.</summary>
