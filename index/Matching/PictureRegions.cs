@@ -51,8 +51,11 @@ internal static class PictureRegions
         int workWidth = Math.Max(1, (int)(bgr.Width * scale)), workHeight = Math.Max(1, (int)(bgr.Height * scale));
         if (MaxShare * workWidth * workHeight < MinSide * MinSide)
             return []; // too small to hold a region no larger than MaxShare of it
+        // Bilinear, not area averaging: regions are found coarsely anyway (the morphology works in 9- and 15-pixel
+        // blocks), and area averaging at the uneven ratios a 500-640-px query has took half of the search. The
+        // family sets matched as before (famdev 146 of 150 against 145, famtr 302 of 306, dev unchanged).
         using var small = new Mat();
-        Cv2.Resize(bgr, small, new Size(workWidth, workHeight), 0, 0, InterpolationFlags.Area);
+        Cv2.Resize(bgr, small, new Size(workWidth, workHeight), 0, 0, InterpolationFlags.Linear);
         var background = CommonestColour(small, out double share);
         if (share < MinBackgroundShare)
             return [];

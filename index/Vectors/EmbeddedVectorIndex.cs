@@ -550,6 +550,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
         for (var c = 0; c < nlist; c++) probes.Offer(c, TensorPrimitives.Dot(centroids.AsSpan(c * Dimension, Dimension), q));
         Span<sbyte> qc = stackalloc sbyte[Dimension];
         var qs = VectorMath.Quantize(q, qc);
+        var widened = VectorMath.Widen(qc);
         var candidates = new TopK(Math.Max(Rescore, 4 * k));
         var windowFilter = filter?.Window is { } w ? (_stringIndex.TryGetValue(w, out var wi) ? wi : -2) : -1;
         foreach (var (list, _) in probes.Drain())
@@ -560,7 +561,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
             {
                 var slot = l.Slots[i];
                 if (_dead[slot] || (windowFilter != -1 && _window[slot] != windowFilter)) continue;
-                var score = VectorMath.DotInt8(qc, codes.AsSpan(i * Dimension, Dimension)) * (qs * l.Scales[i]);
+                var score = VectorMath.DotInt8(widened, codes.AsSpan(i * Dimension, Dimension)) * (qs * l.Scales[i]);
                 candidates.Offer(slot, score);
             }
         }

@@ -179,4 +179,27 @@ public sealed class VectorIndexTests : IDisposable
         Assert.Equal(0, await index.CountAsync());
         Assert.Throws<ArgumentException>(() => VectorIndexFactory.Create(new VectorIndexOptions { Kind = "faiss" }, _dir));
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(33)]
+    [InlineData(256)]
+    [InlineData(300)]
+    public void Int8_dot_product_equals_the_plain_sum_at_every_length(int length)
+    {
+        var rng = new Random(length);
+        var query = new sbyte[length];
+        var code = new sbyte[length];
+        for (int i = 0; i < length; i++)
+        {
+            query[i] = (sbyte)rng.Next(-127, 128);
+            code[i] = (sbyte)rng.Next(-127, 128);
+        }
+        query[0] = code[0] = -127; // the extremes of a quantised code
+        int expected = 0;
+        for (int i = 0; i < length; i++) expected += query[i] * code[i];
+        Assert.Equal(expected, VectorMath.DotInt8(VectorMath.Widen(query), code));
+    }
 }
