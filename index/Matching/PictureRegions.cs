@@ -152,27 +152,38 @@ internal static class PictureRegions
     /// <summary>The commonest colour (quantised to 16 levels per channel, then averaged) and its share of the pixels.</summary>
     private static unsafe Scalar CommonestColour(Mat small, out double share)
     {
-        // One pass over the pixels where they are, that also sums each quantised colour's pixels: every query
-        // that is no page stops here. (Sums fit in ints: the work copy has at most 480 x 480 pixels.)
+        // Two passes over the pixels where they are: one counting each quantised colour (every query that is no page
+        // stops after it), one summing the commonest one's pixels. Summing every colour's in the first pass cost more.
+        // (Sums fit in ints: the work copy has at most 480 x 480 pixels.)
         var counts = new int[16 * 16 * 16];
-        var sums = new int[3 * 16 * 16 * 16];
         int width = small.Width, height = small.Height;
         for (int y = 0; y < height; y++)
         {
             byte* row = (byte*)small.Ptr(y);
             for (int x = 0; x < width; x++)
-            {
-                byte b = row[3 * x], g = row[3 * x + 1], r = row[3 * x + 2];
-                int key = (b >> 4) << 8 | (g >> 4) << 4 | r >> 4;
-                counts[key]++;
-                sums[3 * key] += b;
-                sums[3 * key + 1] += g;
-                sums[3 * key + 2] += r;
-            }
+                counts[Quantised(row + 3 * x)]++;
         }
         int commonest = Array.IndexOf(counts, counts.Max());
         int n = counts[commonest];
         share = (double)n / Math.Max(1, width * height);
-        return new Scalar((double)sums[3 * commonest] / n, (double)sums[3 * commonest + 1] / n, (double)sums[3 * commonest + 2] / n);
+        if (share < MinBackgroundShare)
+            return default; // not a page: its colour is never used
+        int sumB = 0, sumG = 0, sumR = 0;
+        for (int y = 0; y < height; y++)
+        {
+            byte* row = (byte*)small.Ptr(y);
+            for (int x = 0; x < width; x++)
+            {
+                byte* pixel = row + 3 * x;
+                if (Quantised(pixel) != commonest)
+                    continue;
+                sumB += pixel[0];
+                sumG += pixel[1];
+                sumR += pixel[2];
+            }
+        }
+        return new Scalar((double)sumB / n, (double)sumG / n, (double)sumR / n);
     }
+
+    private static unsafe int Quantised(byte* bgr) => (bgr[0] >> 4) << 8 | (bgr[1] >> 4) << 4 | bgr[2] >> 4;
 }
