@@ -9,8 +9,9 @@ namespace LeakHunter.Index.Matching;
 /// every hash in one array): the eight hashes' k-th words fill one 512-bit register, so a distance needs no
 /// horizontal sum. .NET has no vector population count on x86, so bytes are counted by a nibble lookup
 /// (two in-lane shuffles), the four words' byte counts added (at most 32 per byte), and each 64-bit lane's eight
-/// bytes summed by SAD: the lane is then the distance. Against scalar POPCNT (four per hash) this is several
-/// times faster, because the shuffles count 64 bytes each.
+/// bytes summed by SAD: the lane is then the distance. Against scalar POPCNT (four per hash) descriptor matching
+/// took two thirds of the time (1 500 x 1 000 descriptors: 2.0 against 3.0 ms) and the PDQ window scan half,
+/// where streaming the hashes from memory then bounds it.
 /// </summary>
 internal static class PopCount256
 {
