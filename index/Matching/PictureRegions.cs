@@ -126,7 +126,7 @@ internal static class PictureRegions
     /// <summary>
     /// 255 where a pixel's colour differs from the background by more than <see cref="BackgroundTolerance"/> (the sum over
     /// channels of the absolute differences, each rounded to a whole level), else 0. One pass over the pixels with a
-    /// table per channel, where OpenCV's difference, channel sum and threshold took three passes and a third of the search.
+    /// table per channel, where OpenCV's difference, channel sum and threshold took three passes and a sixth of the search.
     /// </summary>
     private static unsafe Mat Foreground(Mat small, Scalar background)
     {
