@@ -78,14 +78,11 @@ internal static class PixelAgreement
         double minTexture = removeRamps ? MinDetail : MinTexture;
         using var h = Mat.FromPixelData(3, 3, MatType.CV_64FC1, queryToOriginal);
         using var warped = new Mat();
-        using var mask = new Mat();
-        using var ones = new Mat(queryThumb.Size(), MatType.CV_8UC1, Scalar.All(255));
         var size = originalThumb.Size();
         Cv2.WarpPerspective(queryThumb, warped, h, size, InterpolationFlags.Linear, BorderTypes.Constant, Scalar.All(0));
-        Cv2.WarpPerspective(ones, mask, h, size, InterpolationFlags.Nearest, BorderTypes.Constant, Scalar.All(0));
         var q = MatBytes.Of(warped);
         var o = MatBytes.Of(originalThumb);
-        var shown = MatBytes.Of(mask);
+        var shown = ShowsAll(queryToOriginal, queryThumb.Size(), size) ? null : ShownMask(h, queryThumb.Size(), size);
         int w = size.Width;
         var verdicts = new CellVerdict[Grid * Grid];
         for (int gy = 0; gy < Grid; gy++)
@@ -95,10 +92,11 @@ internal static class PixelAgreement
                     (gx + 1) * size.Width / Grid - gx * size.Width / Grid, (gy + 1) * size.Height / Grid - gy * size.Height / Grid);
                 if (cell.Width < 3 || cell.Height < 3)
                     continue;
-                int visible = 0;
-                for (int y = cell.Top; y < cell.Bottom; y++)
-                    for (int x = cell.Left; x < cell.Right; x++)
-                        if (shown[y * w + x] != 0) visible++;
+                int visible = shown is null ? cell.Width * cell.Height : 0;
+                if (shown is not null)
+                    for (int y = cell.Top; y < cell.Bottom; y++)
+                        for (int x = cell.Left; x < cell.Right; x++)
+                            if (shown[y * w + x] != 0) visible++;
                 if (visible < 0.9 * cell.Width * cell.Height)
                     continue; // the query does not show this cell
                 var (oStd, qStd, covariance) = Moments(o, q, w, cell, removeRamps);
@@ -108,6 +106,40 @@ internal static class PixelAgreement
                 verdicts[gy * Grid + gx] = correlation >= MinCorrelation ? CellVerdict.Agrees : CellVerdict.Differs;
             }
         return verdicts;
+    }
+
+    /// <summary>Where the query lands on the original: the warp, nearest-neighbour, of a query thumbnail that is all 255.</summary>
+    internal static byte[] ShownMask(Mat queryToOriginal, Size querySize, Size originalSize)
+    {
+        using var ones = new Mat(querySize, MatType.CV_8UC1, Scalar.All(255));
+        using var mask = new Mat();
+        Cv2.WarpPerspective(ones, mask, queryToOriginal, originalSize, InterpolationFlags.Nearest, BorderTypes.Constant, Scalar.All(0));
+        return MatBytes.Of(mask);
+    }
+
+    /// <summary>
+    /// Whether an affine query-to-original map (the whole-frame comparison's scaling is one) takes every original
+    /// pixel back inside the query, with a hundredth of a pixel to spare against rounding: then the mask
+    /// <see cref="ShownMask"/> would warp is all 255, and that warp (a third of a whole-frame comparison's time) is
+    /// skipped. The corners suffice: an affine map takes the original's rectangle to a parallelogram.
+    /// </summary>
+    internal static bool ShowsAll(double[] queryToOriginal, Size querySize, Size originalSize)
+    {
+        var m = queryToOriginal;
+        if (m[6] != 0 || m[7] != 0 || m[8] != 1)
+            return false;
+        double determinant = m[0] * m[4] - m[1] * m[3];
+        if (Math.Abs(determinant) < 1e-12)
+            return false;
+        foreach (var (x, y) in new[] { (0, 0), (originalSize.Width - 1, 0), (0, originalSize.Height - 1), (originalSize.Width - 1, originalSize.Height - 1) })
+        {
+            // The query pixel whose nearest neighbour the original pixel (x, y) takes.
+            double dx = x - m[2], dy = y - m[5];
+            double qx = (m[4] * dx - m[1] * dy) / determinant, qy = (m[0] * dy - m[3] * dx) / determinant;
+            if (qx < -0.49 || qx > querySize.Width - 0.51 || qy < -0.49 || qy > querySize.Height - 0.51)
+                return false;
+        }
+        return true;
     }
 
     /// <summary>

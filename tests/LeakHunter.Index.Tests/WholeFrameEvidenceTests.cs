@@ -20,6 +20,46 @@ public sealed class WholeFrameEvidenceTests : IDisposable
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "lh-wholeframe-" + Guid.NewGuid().ToString("N"));
     private readonly List<IDisposable> _owned = [];
 
+    /// <summary>
+    /// The shortcut that skips warping the "shown" mask must be right every time it is taken: for whole-frame
+    /// comparisons (a query's content rectangle scaled onto the original's thumbnail, as SameFrame does) and for
+    /// random affine maps, whenever ShowsAll says the query covers the original, the warped mask is all 255.
+    /// Most whole-frame maps take the shortcut; a map that leaves the query does not.
+    /// </summary>
+    [Fact]
+    public void Mask_shortcut_is_taken_only_where_the_warped_mask_is_full()
+    {
+        var rng = new Random(17);
+        int shortcuts = 0, trials = 0;
+        for (int i = 0; i < 400; i++)
+        {
+            var query = new Size(rng.Next(20, 257), rng.Next(20, 257));
+            var original = new Size(rng.Next(20, 129), rng.Next(20, 129));
+            double[] map;
+            if (i % 2 == 0)
+            {
+                // A content rectangle of the query (a border of 0-10 %) stretched onto the whole original.
+                int left = rng.Next(0, query.Width / 10 + 1), top = rng.Next(0, query.Height / 10 + 1);
+                int width = query.Width - left - rng.Next(0, query.Width / 10 + 1), height = query.Height - top - rng.Next(0, query.Height / 10 + 1);
+                double sx = (double)original.Width / width, sy = (double)original.Height / height;
+                map = [sx, 0, -left * sx, 0, sy, -top * sy, 0, 0, 1];
+            }
+            else
+            {
+                double scale = 0.3 + rng.NextDouble(), angle = rng.NextDouble() * 0.2 - 0.1;
+                map = [scale * Math.Cos(angle), -scale * Math.Sin(angle), rng.NextDouble() * 20 - 10,
+                       scale * Math.Sin(angle), scale * Math.Cos(angle), rng.NextDouble() * 20 - 10, 0, 0, 1];
+            }
+            trials++;
+            if (!PixelAgreement.ShowsAll(map, query, original))
+                continue;
+            shortcuts++;
+            using var h = Mat.FromPixelData(3, 3, MatType.CV_64FC1, map);
+            Assert.All(PixelAgreement.ShownMask(h, query, original), b => Assert.Equal(255, b));
+        }
+        Assert.InRange(shortcuts, trials / 4, trials - 1);
+    }
+
     /// <summary>A new matcher with one original registered as "stripes" (seed 4001); the picture is disposed with the test.</summary>
     private (CopyMatcher Matcher, Mat Original) MatcherWithStripes()
     {
