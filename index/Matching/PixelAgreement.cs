@@ -120,7 +120,7 @@ internal static class PixelAgreement
     /// <summary>
     /// Whether an affine query-to-original map (the whole-frame comparison's scaling is one) takes every original
     /// pixel back inside the query, with a hundredth of a pixel to spare against rounding: then the mask
-    /// <see cref="ShownMask"/> would warp is all 255, and that warp (a third of a whole-frame comparison's time) is
+    /// <see cref="ShownMask"/> would warp is all 255, and that warp (a quarter of a whole-frame comparison's time) is
     /// skipped. The corners suffice: an affine map takes the original's rectangle to a parallelogram.
     /// </summary>
     internal static bool ShowsAll(double[] queryToOriginal, Size querySize, Size originalSize)
