@@ -146,7 +146,7 @@ public static class Pdq
         for (int pass = 0; pass < 2; pass++)
         {
             for (int i = 0; i < rows; i++)
-                Box1D(buf1, i * cols, buf2, i * cols, cols, 1, winAlongRows);
+                BoxRow(buf1, i * cols, buf2, i * cols, cols, winAlongRows);
             BoxColumns(buf2, buf1, rows, cols, winAlongCols);
         }
         return new FilteredLuma(buf1, rows, cols, winAlongRows, buf2, pooledInput);
@@ -220,20 +220,21 @@ public static class Pdq
         return Math.Min(100, sum / 90);
     }
 
-    private static void Box1D(float[] input, int inStart, float[] output, int outStart, int length, int stride, int fullWindow)
+    /// <summary>PDQ's Jarosz box filter along one row (see <see cref="BoxColumns"/> for the columns).</summary>
+    private static void BoxRow(float[] input, int inStart, float[] output, int outStart, int length, int fullWindow)
     {
         int half = (fullWindow + 2) / 2;
         int p1 = half - 1, p2 = fullWindow - half + 1, p3 = length - fullWindow, p4 = half - 1;
         int li = 0, ri = 0, oi = 0, cur = 0;
         float sum = 0;
-        for (int i = 0; i < p1; i++) { sum += input[inStart + ri]; cur++; ri += stride; }
-        for (int i = 0; i < p2; i++) { sum += input[inStart + ri]; cur++; output[outStart + oi] = sum / cur; ri += stride; oi += stride; }
-        for (int i = 0; i < p3; i++) { sum += input[inStart + ri]; sum -= input[inStart + li]; output[outStart + oi] = sum / cur; li += stride; ri += stride; oi += stride; }
-        for (int i = 0; i < p4; i++) { sum -= input[inStart + li]; cur--; output[outStart + oi] = sum / cur; li += stride; oi += stride; }
+        for (int i = 0; i < p1; i++) { sum += input[inStart + ri++]; cur++; }
+        for (int i = 0; i < p2; i++) { sum += input[inStart + ri++]; cur++; output[outStart + oi++] = sum / cur; }
+        for (int i = 0; i < p3; i++) { sum += input[inStart + ri++]; sum -= input[inStart + li++]; output[outStart + oi++] = sum / cur; }
+        for (int i = 0; i < p4; i++) { sum -= input[inStart + li++]; cur--; output[outStart + oi++] = sum / cur; }
     }
 
     /// <summary>
-    /// <see cref="Box1D"/> down every column at once: the same additions, subtractions and divisions per column in the
+    /// <see cref="BoxRow"/> down every column at once: the same additions, subtractions and divisions per column in the
     /// same order (so the same floats), done a row at a time with SIMD instead of striding down each column.
     /// </summary>
     private static void BoxColumns(float[] input, float[] output, int rows, int cols, int fullWindow)

@@ -56,8 +56,7 @@ internal static class PictureRegions
         // family sets matched as before (famdev 146 of 150 against 145, famtr 302 of 306, dev unchanged).
         using var small = new Mat();
         Cv2.Resize(bgr, small, new Size(workWidth, workHeight), 0, 0, InterpolationFlags.Linear);
-        var background = CommonestColour(small, out double share);
-        if (share < MinBackgroundShare)
+        if (PageBackground(small) is not { } background)
             return [];
         using var foreground = Foreground(small, background);
         using var kernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(OpeningSide, OpeningSide));
@@ -149,8 +148,11 @@ internal static class PictureRegions
         return mask;
     }
 
-    /// <summary>The commonest colour (quantised to 16 levels per channel, then averaged) and its share of the pixels.</summary>
-    private static unsafe Scalar CommonestColour(Mat small, out double share)
+    /// <summary>
+    /// The page's background: its commonest colour (quantised to 16 levels per channel, then averaged), or null when
+    /// that colour covers less than <see cref="MinBackgroundShare"/> of the picture (no page).
+    /// </summary>
+    private static unsafe Scalar? PageBackground(Mat small)
     {
         // Two passes over the pixels where they are: one counting each quantised colour (every query that is no page
         // stops after it), one summing the commonest one's pixels. Summing every colour's in the first pass cost more.
@@ -179,9 +181,8 @@ internal static class PictureRegions
             counts[c] = partial[c] + partial[colours + c] + partial[2 * colours + c] + partial[3 * colours + c];
         int commonest = Array.IndexOf(counts, counts.Max());
         int n = counts[commonest];
-        share = (double)n / Math.Max(1, width * height);
-        if (share < MinBackgroundShare)
-            return default; // not a page: its colour is never used
+        if (n < MinBackgroundShare * Math.Max(1, width * height))
+            return null;
         int sumB = 0, sumG = 0, sumR = 0;
         for (int y = 0; y < height; y++)
         {
