@@ -256,9 +256,11 @@ public sealed class CopyMatcher : IDisposable
             return whole;
         // A picture inside a page (a screenshot of a forum): matched on its own, where the page's text
         // no longer outnumbers its corners.
-        foreach (var region in PictureRegions.Find(decoded.Bgr))
+        var pageClock = System.Diagnostics.Stopwatch.StartNew();
+        var regions = PictureRegions.Find(decoded.Bgr);
+        double toFull = decoded.ScaleToFull;
+        foreach (var region in regions)
         {
-            double toFull = decoded.ScaleToFull;
             using var view = new Mat(decoded.Bgr, region);
             using var crop = new DecodedImage(view.Clone(), decoded.Header,
                 (int)Math.Round(region.Width * toFull), (int)Math.Round(region.Height * toFull));
@@ -267,10 +269,20 @@ public sealed class CopyMatcher : IDisposable
             {
                 // The region's homography starts at the region's corner: shift it to the whole query's.
                 var shift = new double[] { 1, 0, -region.X * toFull, 0, 1, -region.Y * toFull, 0, 0, 1 };
-                return inside with { Match = m with { Homography = Verifier.Mul(h, shift) } };
+                return inside with
+                {
+                    Match = m with { Homography = Verifier.Mul(h, shift) },
+                    Region = [(int)Math.Round(region.X * toFull), (int)Math.Round(region.Y * toFull), (int)Math.Round(region.Width * toFull), (int)Math.Round(region.Height * toFull)],
+                    RegionsTried = regions.Count,
+                    Timings = whole.Timings is { } t ? t with { PagesMs = pageClock.Elapsed.TotalMilliseconds } : null,
+                };
             }
         }
-        return whole;
+        return whole with
+        {
+            RegionsTried = regions.Count,
+            Timings = whole.Timings is { } wt ? wt with { PagesMs = pageClock.Elapsed.TotalMilliseconds } : null,
+        };
     }
 
     /// <summary>The matching pipeline on a decoded query (the whole query or a picture inside it, enlarged to at least <paramref name="minLongSide"/>).</summary>
@@ -686,6 +698,12 @@ public sealed record MatchDiagnostics(MatchResult? Match, string? BestCandidate,
     /// <summary>Where the time went (null when the query stopped before verification).</summary>
     public MatchTimings? Timings { get; init; }
 
+    /// <summary>When the match was found in a picture inside the query (a page, see PictureRegions): its rectangle in the query's pixels as [x, y, width, height].</summary>
+    public int[]? Region { get; init; }
+
+    /// <summary>Pictures found inside the query and matched on their own (0 when the whole query matched or it is no page).</summary>
+    public int RegionsTried { get; init; }
+
     /// <summary>The best candidates in the order they were (or would have been) verified, as "id[/m]:evidence" (v: votes, then r: their rank, see DescriptorIndex.Vote; e: embedding similarity; p: PDQ distance).</summary>
     public IReadOnlyList<string> Candidates { get; init; } = [];
 }
@@ -696,4 +714,7 @@ public sealed record MatchTimings(double DecodeMs, double FeaturesMs, double Can
     /// <summary>Parts of <see cref="CandidatesMs"/>: embedding the query and searching the vector index; descriptor votes (the rest is PDQ windows).</summary>
     public double EmbeddingMs { get; init; }
     public double VotesMs { get; init; }
+
+    /// <summary>Looking for pictures inside the query and matching each (after the whole query matched nothing); the stages above are the whole query's.</summary>
+    public double PagesMs { get; init; }
 }

@@ -98,7 +98,7 @@ public static class BenchMatchCommand
             details?.WriteLine(JsonSerializer.Serialize(new
             {
                 query = name, family, expected, match = m?.OriginalId, score = m?.Score, best = d?.BestCandidate,
-                inliers = d?.DistinctInliers, coverage = d is null ? (double?)null : Math.Round(d.Coverage, 3), cells = d?.Cells, agreement = d?.Agreement is { } ag ? Math.Round(ag, 3) : (double?)null, verifications = d?.Verifications, candidates = d?.Candidates, ms = Math.Round(ms, 1), stages = d?.Timings, error = err,
+                inliers = d?.DistinctInliers, coverage = d is null ? (double?)null : Math.Round(d.Coverage, 3), cells = d?.Cells, agreement = d?.Agreement is { } ag ? Math.Round(ag, 3) : (double?)null, verifications = d?.Verifications, region = d?.Region, regionsTried = d?.RegionsTried, candidates = d?.Candidates, ms = Math.Round(ms, 1), stages = d?.Timings, error = err,
             }));
         }
         details?.Dispose();
