@@ -9,7 +9,8 @@ namespace LeakHunter.Index.Matching;
 /// What differs from the background (with what it encloses) and survives an opening wider than text strokes
 /// are solid blocks; joined across narrow gaps, the bounding rectangles of the compact, textured ones are the
 /// pictures. Each is matched on its own, at its own resolution, because in the whole screenshot the text's
-/// corners outnumber the picture's.
+/// corners outnumber the picture's. A picture alone on a plain background (clip art, a product shot) is no page: its
+/// subject is not tried again unless it is small in it (see <see cref="MinShareBesidePictures"/>).
 /// </summary>
 internal static class PictureRegions
 {
@@ -41,6 +42,19 @@ internal static class PictureRegions
     private const double MaxShare = 0.5;
     /// <summary>Gray-level standard deviation of a picture; below it a block is a plain bar or button.</summary>
     private const double MinTexture = 12;
+    /// <summary>
+    /// Share of the query that must differ from the background outside its pictures for it to be a page. A page shows
+    /// more than its pictures (text, controls, other blocks); a subject alone on a plain background (clip art, a product
+    /// shot) is a picture, not a page, and the whole-query attempt has already seen all there is. On the dev set's
+    /// unrelated queries such subjects were 4 of the 5 that had regions, and each region cost twice a whole query;
+    /// text, a caption or a toolbar is well over this share, an antenna or a drop shadow under it.
+    /// </summary>
+    private const double MinShareBesidePictures = 0.005;
+    /// <summary>
+    /// A region smaller than this share of the query is tried even on a plain background: the whole query described
+    /// it too coarsely (its features are detected on the region enlarged to <see cref="CopyMatcher.RegionMinLongSide"/>).
+    /// </summary>
+    private const double SmallShare = 0.25;
 
     /// <summary>Rectangles (in the picture's pixels) of pictures inside it, largest first; empty when it is not a page.</summary>
     public static IReadOnlyList<Rect> Find(Mat bgr)
@@ -84,11 +98,26 @@ internal static class PictureRegions
             Cv2.MeanStdDev(inside, out _, out var std);
             if (std.Val0 < MinTexture)
                 continue;
-            found.Add(new Rect((int)(r.X / scale), (int)(r.Y / scale),
-                Math.Min(bgr.Width - (int)(r.X / scale), (int)Math.Ceiling(r.Width / scale)),
-                Math.Min(bgr.Height - (int)(r.Y / scale), (int)Math.Ceiling(r.Height / scale))));
+            found.Add(r);
         }
-        return found.OrderByDescending(r => r.Width * r.Height).Take(MaxRegions).ToList();
+        if (found.Count > 0 && !ShowsMoreThan(foreground, found))
+            found.RemoveAll(r => r.Width * r.Height >= SmallShare * small.Width * small.Height);
+        return found.OrderByDescending(r => r.Width * r.Height).Take(MaxRegions)
+            .Select(r => new Rect((int)(r.X / scale), (int)(r.Y / scale),
+                Math.Min(bgr.Width - (int)(r.X / scale), (int)Math.Ceiling(r.Width / scale)),
+                Math.Min(bgr.Height - (int)(r.Y / scale), (int)Math.Ceiling(r.Height / scale))))
+            .ToList();
+    }
+
+    /// <summary>Whether at least <see cref="MinShareBesidePictures"/> of the foreground lies outside the pictures (consumes the mask).</summary>
+    private static bool ShowsMoreThan(Mat foreground, IEnumerable<Rect> pictures)
+    {
+        foreach (var r in pictures)
+        {
+            using var inside = new Mat(foreground, r);
+            inside.SetTo(Scalar.All(0));
+        }
+        return Cv2.CountNonZero(foreground) >= MinShareBesidePictures * foreground.Width * foreground.Height;
     }
 
     /// <summary>

@@ -42,6 +42,33 @@ public class PictureRegionsTests
     }
 
     [Fact]
+    public void A_subject_alone_on_a_plain_background_is_no_page_unless_small()
+    {
+        // Clip art or a product shot: a textured, rounded subject on white whose bounds cover 44 % of the picture. Nothing
+        // else is there, so the whole-query attempt saw all of it; no region is tried.
+        using var canvas = new Mat(480, 640, MatType.CV_8UC3, Scalar.All(255));
+        using var texture = TestImages.Scene(520, 640, 480);
+        using var subject = new Mat(480, 640, MatType.CV_8UC1, Scalar.All(0));
+        Cv2.Ellipse(subject, new RotatedRect(new Point2f(320, 240), new Size2f(400, 340), 0), Scalar.All(255), -1);
+        texture.CopyTo(canvas, subject);
+        Assert.Empty(PictureRegions.Find(canvas));
+
+        // The same subject above a caption is a page: the picture is tried on its own.
+        using var captioned = canvas.Clone();
+        for (int line = 0; line < 2; line++)
+            Cv2.PutText(captioned, "Fountain in the park, photo by a user " + line, new Point(20, 445 + line * 22),
+                HersheyFonts.HersheySimplex, 0.55, Scalar.All(30), 1, LineTypes.AntiAlias);
+        AssertEdgesNear(new Rect(120, 70, 400, 340), Assert.Single(PictureRegions.Find(captioned)), 10);
+
+        // A small subject alone on the canvas is still tried: the whole query described it too coarsely.
+        using var small = new Mat(480, 640, MatType.CV_8UC3, Scalar.All(255));
+        using var smallSubject = new Mat(480, 640, MatType.CV_8UC1, Scalar.All(0));
+        Cv2.Ellipse(smallSubject, new RotatedRect(new Point2f(320, 240), new Size2f(260, 200), 0), Scalar.All(255), -1);
+        texture.CopyTo(small, smallSubject);
+        AssertEdgesNear(new Rect(190, 140, 260, 200), Assert.Single(PictureRegions.Find(small)), 10);
+    }
+
+    [Fact]
     public void A_light_picture_that_stands_out_only_by_its_outline_is_found()
     {
         // A light dialog, in nearly the page's own colour, outlined by a thin dark frame: only the frame
