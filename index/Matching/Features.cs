@@ -54,9 +54,7 @@ internal sealed class FeatureSet
         Cv2.Flip(gray, mirrorGray, FlipMode.Y);
         var reflected = selected.Select(k => new KeyPoint(new Point2f(gray.Width - 1 - k.Pt.X, k.Pt.Y), k.Size,
             (540f - k.Angle) % 360f, k.Response, k.Octave, k.ClassId)).ToArray();
-        using var desc = new Mat();
-        orb.Compute(mirrorGray, ref reflected, desc);
-        return FromKeypoints(reflected, desc);
+        return Describe(orb, mirrorGray, reflected, out _);
     }
 
     /// <summary>Pyramid levels (1.2 apart) of originals: they span a scale factor of 3.6.</summary>
@@ -116,10 +114,21 @@ internal sealed class FeatureSet
         for (int i = 0, k = 0; i < keypoints.Length; i++)
             if (chosen[i])
                 kept[k++] = keypoints[i];
-        using var descriptors = new Mat();
-        orb.Compute(gray, ref kept, descriptors);
-        selected = kept;
-        return FromKeypoints(kept, descriptors);
+        return Describe(orb, gray, kept, out selected);
+    }
+
+    /// <summary>Descriptors of keypoints detected on gray (see <see cref="OrbDescriptors"/>); <paramref name="kept"/> are those not dropped at the border.</summary>
+    private static FeatureSet Describe(ORB orb, Mat gray, KeyPoint[] keypoints, out KeyPoint[] kept)
+    {
+        if (OrbDescriptors.TryCompute(gray, keypoints) is var (described, descriptors))
+        {
+            kept = described;
+            return kept.Length == 0 ? Empty : new FeatureSet(kept.Select(k => k.Pt.X).ToArray(), kept.Select(k => k.Pt.Y).ToArray(), descriptors);
+        }
+        using var computed = new Mat();
+        orb.Compute(gray, ref keypoints, computed);
+        kept = keypoints;
+        return FromKeypoints(keypoints, computed);
     }
 
     private static FeatureSet FromKeypoints(KeyPoint[] keypoints, Mat descriptors)
