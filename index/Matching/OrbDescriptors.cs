@@ -6,9 +6,9 @@ namespace LeakHunter.Index.Matching;
 
 /// <summary>
 /// ORB descriptors (rotated BRIEF: 256 comparisons of smoothed pixels around each keypoint) of given keypoints, bit for
-/// bit as OpenCV's ORB computes them, several times faster: OpenCV rotates and rounds the 512 sample positions of each
-/// keypoint one at a time, which was a tenth of a query's time; here eight at a time, and eight pixels are fetched in one
-/// gather. The smoothed pyramid is built with the same OpenCV calls as ORB builds it.
+/// bit as OpenCV's ORB computes them, in about half the time (0.8 ms against 1.5 for 940 keypoints, pyramid included):
+/// OpenCV rotates and rounds the 512 sample positions of each keypoint one at a time; here eight at a time, and eight
+/// pixels are fetched in one gather. The smoothed pyramid is built with the same OpenCV calls as ORB builds it.
 /// <para>
 /// The comparison pattern is OpenCV's own, learned from OpenCV's ORB once per process (<see cref="Learn"/>): it is
 /// probed with pictures that vary along one axis, then along both, until each comparison's two sample positions are the

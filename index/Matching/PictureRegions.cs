@@ -109,7 +109,7 @@ internal static class PictureRegions
             .ToList();
     }
 
-    /// <summary>Whether at least <see cref="MinShareBesidePictures"/> of the foreground lies outside the pictures (consumes the mask).</summary>
+    /// <summary>Whether at least <see cref="MinShareBesidePictures"/> of the query's pixels are foreground outside the pictures (clears the pictures from the mask).</summary>
     private static bool ShowsMoreThan(Mat foreground, IEnumerable<Rect> pictures)
     {
         foreach (var r in pictures)
