@@ -259,30 +259,31 @@ public sealed class CopyMatcher : IDisposable
         var pageClock = System.Diagnostics.Stopwatch.StartNew();
         var regions = PictureRegions.Find(decoded.Bgr);
         double toFull = decoded.ScaleToFull;
+        // The outcome with the page search's time (the stages stay the whole query's) and the regions found.
+        MatchDiagnostics WithPageSearch(MatchDiagnostics d) => d with
+        {
+            RegionsTried = regions.Count,
+            Timings = whole.Timings is { } t ? t with { PagesMs = pageClock.Elapsed.TotalMilliseconds } : null,
+        };
         foreach (var region in regions)
         {
-            using var view = new Mat(decoded.Bgr, region);
-            using var crop = new DecodedImage(view.Clone(), decoded.Header,
+            var inQuery = new Rect((int)Math.Round(region.X * toFull), (int)Math.Round(region.Y * toFull),
                 (int)Math.Round(region.Width * toFull), (int)Math.Round(region.Height * toFull));
+            using var view = new Mat(decoded.Bgr, region);
+            using var crop = new DecodedImage(view.Clone(), decoded.Header, inQuery.Width, inQuery.Height);
             var inside = ExplainDecoded(crop, sha, isEligible, decodeMs, RegionMinLongSide);
             if (inside.Match is { Homography: { } h } m)
             {
                 // The region's homography starts at the region's corner: shift it to the whole query's.
                 var shift = new double[] { 1, 0, -region.X * toFull, 0, 1, -region.Y * toFull, 0, 0, 1 };
-                return inside with
+                return WithPageSearch(inside with
                 {
                     Match = m with { Homography = Verifier.Mul(h, shift) },
-                    Region = [(int)Math.Round(region.X * toFull), (int)Math.Round(region.Y * toFull), (int)Math.Round(region.Width * toFull), (int)Math.Round(region.Height * toFull)],
-                    RegionsTried = regions.Count,
-                    Timings = whole.Timings is { } t ? t with { PagesMs = pageClock.Elapsed.TotalMilliseconds } : null,
-                };
+                    Region = [inQuery.X, inQuery.Y, inQuery.Width, inQuery.Height],
+                });
             }
         }
-        return whole with
-        {
-            RegionsTried = regions.Count,
-            Timings = whole.Timings is { } wt ? wt with { PagesMs = pageClock.Elapsed.TotalMilliseconds } : null,
-        };
+        return WithPageSearch(whole);
     }
 
     /// <summary>The matching pipeline on a decoded query (the whole query or a picture inside it, enlarged to at least <paramref name="minLongSide"/>).</summary>

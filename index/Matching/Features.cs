@@ -120,23 +120,18 @@ internal sealed class FeatureSet
     /// <summary>Descriptors of keypoints detected on gray (see <see cref="OrbDescriptors"/>); <paramref name="kept"/> are those not dropped at the border.</summary>
     private static FeatureSet Describe(ORB orb, Mat gray, KeyPoint[] keypoints, out KeyPoint[] kept)
     {
-        if (OrbDescriptors.TryCompute(gray, keypoints) is var (described, descriptors))
+        byte[] descriptors;
+        if (OrbDescriptors.TryCompute(gray, keypoints) is var (described, computedHere))
+            (kept, descriptors) = (described, computedHere);
+        else
         {
-            kept = described;
-            return kept.Length == 0 ? Empty : new FeatureSet(kept.Select(k => k.Pt.X).ToArray(), kept.Select(k => k.Pt.Y).ToArray(), descriptors);
+            using var computed = new Mat();
+            orb.Compute(gray, ref keypoints, computed);
+            (kept, descriptors) = (keypoints, MatBytes.Of(computed));
         }
-        using var computed = new Mat();
-        orb.Compute(gray, ref keypoints, computed);
-        kept = keypoints;
-        return FromKeypoints(keypoints, computed);
-    }
-
-    private static FeatureSet FromKeypoints(KeyPoint[] keypoints, Mat descriptors)
-    {
-        int n = keypoints.Length;
-        if (n == 0 || descriptors.Empty())
+        if (kept.Length == 0 || descriptors.Length == 0)
             return Empty;
-        return new FeatureSet(keypoints.Select(k => k.Pt.X).ToArray(), keypoints.Select(k => k.Pt.Y).ToArray(), MatBytes.Of(descriptors));
+        return new FeatureSet(kept.Select(k => k.Pt.X).ToArray(), kept.Select(k => k.Pt.Y).ToArray(), descriptors);
     }
 
     public Mat DescriptorMat() => Mat.FromPixelData(Count, DescriptorBytes, MatType.CV_8UC1, Descriptors);
