@@ -2,7 +2,10 @@ using Orleans.Runtime;
 using System.Text;
 using System.Text.Json;
 using LeakHunter.Index.Grains;
+using LeakHunter.Crawler.Fetching;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Hosting;
 
 namespace LeakHunter.Crawler.Alerts;
 
@@ -51,25 +54,32 @@ public sealed class AlertOutboxState
 /// <summary>
 /// Delivers alerts at least once: deliveries live in grain state until a webhook answers 2xx,
 /// are retried with exponential backoff, and survive restarts. Receivers deduplicate by the
-/// <c>X-LeakHunter-Delivery</c> header, which stays the same across retries.
+/// <c>X-LeakHunter-Delivery</c> header, which stays the same across retries. While deliveries
+/// are owed a reminder wakes the outbox, so that they go out from a surviving silo if its own dies.
 /// </summary>
 public sealed class AlertOutboxGrain(
     [PersistentState("outbox", StorageNames.State)] IPersistentState<AlertOutboxState> state,
     IHttpClientFactory httpClients,
+    IOptions<CrawlerOptions> options,
+    IOptions<ReminderOptions> reminderOptions,
     TimeProvider clock,
-    ILogger<AlertOutboxGrain> logger) : Grain, IAlertOutboxGrain
+    ILogger<AlertOutboxGrain> logger) : Grain, IAlertOutboxGrain, IRemindable
 {
     public const string HttpClientName = "webhooks";
+    private const string ReminderName = "deliver";
     private const int MaxAttempts = 20;
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromHours(1);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private IGrainTimer? timer;
+    private bool reminderRegistered;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => EnsureDeliveringAsync();
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        EnsureTimer();
-        return Task.CompletedTask;
+        if (state.State.Pending.Count > 0) await EnsureDeliveringAsync();
+        else await UnregisterReminderAsync();
     }
 
     public async Task EnqueueAsync(MatchRecord match)
@@ -89,22 +99,24 @@ public sealed class AlertOutboxGrain(
             });
         }
         await state.WriteStateAsync();
-        EnsureTimer();
+        await EnsureDeliveringAsync();
     }
 
-    public Task ResumeAsync()
-    {
-        EnsureTimer();
-        return Task.CompletedTask;
-    }
+    public Task ResumeAsync() => EnsureDeliveringAsync();
 
     public Task<OutboxStats> StatsAsync() => Task.FromResult(new OutboxStats(
         state.State.Pending.Count, state.State.Delivered, state.State.FailedAttempts, state.State.Abandoned));
 
-    private void EnsureTimer()
+    /// <summary>While deliveries are owed: the timer that sends them, and the reminder that outlives this silo.</summary>
+    private async Task EnsureDeliveringAsync()
     {
-        if (timer is not null || state.State.Pending.Count == 0) return;
-        timer = this.RegisterGrainTimer(DeliverDueAsync, new GrainTimerCreationOptions(TimeSpan.Zero, TimeSpan.FromMilliseconds(250)) { KeepAlive = true });
+        if (state.State.Pending.Count == 0) return;
+        timer ??= this.RegisterGrainTimer(DeliverDueAsync, new GrainTimerCreationOptions(TimeSpan.Zero, TimeSpan.FromMilliseconds(250)) { KeepAlive = true });
+        if (reminderRegistered) return;
+        var period = options.Value.KeepAlivePeriod;
+        if (period < reminderOptions.Value.MinimumReminderPeriod) period = reminderOptions.Value.MinimumReminderPeriod;
+        await this.RegisterOrUpdateReminder(ReminderName, period, period);
+        reminderRegistered = true;
     }
 
     private async Task DeliverDueAsync(CancellationToken cancellationToken)
@@ -145,7 +157,14 @@ public sealed class AlertOutboxGrain(
         {
             timer?.Dispose();
             timer = null;
+            if (reminderRegistered) await UnregisterReminderAsync();
         }
+    }
+
+    private async Task UnregisterReminderAsync()
+    {
+        if (await this.GetReminder(ReminderName) is { } reminder) await this.UnregisterReminder(reminder);
+        reminderRegistered = false;
     }
 
     private async Task<bool> TrySendAsync(WebhookSubscription webhook, PendingDelivery delivery, CancellationToken cancellationToken)

@@ -14,26 +14,24 @@ public sealed class MatchLedgerState
 /// <summary>
 /// Stores matches and makes each leak alert once: the same original at the same image URL is
 /// one leak. A match is written first, then handed to the outbox and only then marked queued,
-/// so a crash in between re-queues it on the next activation (the outbox drops duplicates).
+/// so a crash or a failed call in between re-queues it on the next activation or the next record
+/// (the outbox drops duplicates).
 /// </summary>
 public sealed class MatchLedgerGrain(
     [PersistentState("matches", StorageNames.State)] IPersistentState<MatchLedgerState> state)
     : Grain, IMatchLedgerGrain
 {
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        foreach (var matchId in state.State.AlertsNotQueued.ToList())
-        {
-            if (state.State.Matches.FirstOrDefault(m => m.Id == matchId) is { } match)
-                await QueueAlertAsync(match);
-        }
-    }
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => QueueOwedAlertsAsync();
 
     public async Task<bool> RecordAsync(MatchCandidateRecord candidate)
     {
         var originalId = candidate.Match.OriginalId;
         if (state.State.Matches.Any(m => m.OriginalId == originalId && m.ImageUrl == candidate.ImageUrl))
+        {
+            // A repeated job: its first try may have failed handing the alert to the outbox (the outbox's silo died).
+            await QueueOwedAlertsAsync();
             return false;
+        }
         var original = await GrainFactory.GetGrain<IOriginalCatalogGrain>(this.GetPrimaryKeyString()).GetAsync(originalId);
         var record = new MatchRecord(
             Id: Guid.NewGuid().ToString("N")[..16],
@@ -51,7 +49,7 @@ public sealed class MatchLedgerGrain(
         state.State.Matches.Add(record);
         state.State.AlertsNotQueued.Add(record.Id);
         await state.WriteStateAsync();
-        await QueueAlertAsync(record);
+        await QueueOwedAlertsAsync();
         return true;
     }
 
@@ -76,10 +74,23 @@ public sealed class MatchLedgerGrain(
         return reviewed;
     }
 
-    private async Task QueueAlertAsync(MatchRecord match)
+    /// <summary>Hands every recorded match not yet queued to the outbox, marking each once it is.</summary>
+    private async Task QueueOwedAlertsAsync()
     {
-        await GrainFactory.GetGrain<IAlertOutboxGrain>(this.GetPrimaryKeyString()).EnqueueAsync(match);
-        state.State.AlertsNotQueued.Remove(match.Id);
-        await state.WriteStateAsync();
+        if (state.State.AlertsNotQueued.Count == 0) return;
+        var outbox = GrainFactory.GetGrain<IAlertOutboxGrain>(this.GetPrimaryKeyString());
+        try
+        {
+            foreach (var matchId in state.State.AlertsNotQueued.ToList())
+            {
+                if (state.State.Matches.FirstOrDefault(m => m.Id == matchId) is { } match)
+                    await outbox.EnqueueAsync(match);
+                state.State.AlertsNotQueued.Remove(matchId);
+            }
+        }
+        finally
+        {
+            await state.WriteStateAsync();
+        }
     }
 }

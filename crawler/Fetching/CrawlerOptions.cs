@@ -27,7 +27,10 @@ public sealed class CrawlerOptions
     /// <summary>Pages of one host one target has in flight at once (the site grain still sends one request at a time).</summary>
     public int MaxPagesInFlightPerHost { get; set; } = 2;
 
-    /// <summary>How often a running target's reminder wakes it (re-activating it on a surviving silo after a crash).</summary>
+    /// <summary>
+    /// How often a running target's reminder, and the alert outbox's while it owes deliveries, wake the grain
+    /// (re-activating it on a surviving silo after a crash).
+    /// </summary>
     public TimeSpan KeepAlivePeriod { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Consecutive failures (network errors, timeouts, 5xx) after which a host is paused.</summary>

@@ -13,7 +13,7 @@ namespace LeakHunter.Index.Originals;
 /// is being registered right now (in the matcher, not yet in the catalog) is left alone.
 /// </summary>
 public sealed class OriginalIndexSync(IGrainFactory grains, CopyMatcher matcher, IBlobStore blobs, TimeProvider clock,
-    ILogger<OriginalIndexSync> logger) : BackgroundService
+    IHostApplicationLifetime lifetime, ILogger<OriginalIndexSync> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan RemovalGrace = TimeSpan.FromMinutes(1);
@@ -21,6 +21,9 @@ public sealed class OriginalIndexSync(IGrainFactory grains, CopyMatcher matcher,
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Hosted services start in order and this one starts before the silo: until the silo has joined
+        // the cluster no grain can be placed, so the first sync waits for the host to have started.
+        if (!await HostStartedAsync(stoppingToken)) return;
         using var timer = new PeriodicTimer(Interval, clock);
         do
         {
@@ -33,6 +36,22 @@ public sealed class OriginalIndexSync(IGrainFactory grains, CopyMatcher matcher,
                 logger.LogWarning(e, "Syncing the matcher with the originals catalog failed; retrying");
             }
         } while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task<bool> HostStartedAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        using var onStopping = stoppingToken.Register(() => started.TrySetCanceled(stoppingToken));
+        try
+        {
+            await started.Task;
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     public async Task SyncOnceAsync(CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using LeakHunter.Crawler.Alerts;
+using LeakHunter.Index.Originals;
 using LeakHunter.SiloHost.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -12,7 +13,8 @@ namespace LeakHunter.EndToEnd.Tests;
 
 /// <summary>
 /// Two silos and a dashboard client sharing a real redis-server: an original registered through
-/// the dashboard reaches every silo's matcher, and a crawl run by the cluster raises the alert.
+/// the dashboard reaches every silo's matcher, and a crawl run by the cluster raises the alert,
+/// which the other silo delivers when the one holding it stops while the webhook is down.
 /// </summary>
 [Collection(NodeCollection.Name)]
 public sealed class ClusterTests
@@ -25,6 +27,8 @@ public sealed class ClusterTests
         var original = TestImages.Scene(seed: 11);
         var copy = TestImages.ResizedJpeg(original, 0.7, 75);
         var deliveries = new ConcurrentQueue<string>();
+        var receiverUp = false;
+        var refused = 0;
         await using var forum = await LoopbackSite.StartAsync(app =>
         {
             app.MapGet("/", () => Results.Content("<html><body><img src='/a.jpg'></body></html>", "text/html"));
@@ -32,10 +36,17 @@ public sealed class ClusterTests
         });
         await using var receiver = await LoopbackSite.StartAsync(app => app.MapPost("/hook", async (HttpRequest request) =>
         {
+            if (!Volatile.Read(ref receiverUp))
+            {
+                Interlocked.Increment(ref refused);
+                return Results.StatusCode(503);
+            }
             deliveries.Enqueue(await new StreamReader(request.Body).ReadToEndAsync());
             return Results.Ok();
         }));
-        string[] cluster = ["--redis", redis.Endpoint, "--advertise", "127.0.0.1"];
+        // Short reminder periods, so that the outbox's reminder fires within the test.
+        string[] cluster = ["--redis", redis.Endpoint, "--advertise", "127.0.0.1",
+            "--Cluster:Reminders:MinimumReminderPeriod", "00:00:01", "--Crawler:KeepAlivePeriod", "00:00:02"];
         try
         {
             await using var silo1 = await TestNode.StartAsync(NodeRole.Silo, Path.Combine(root, "silo1"), cluster);
@@ -61,7 +72,16 @@ public sealed class ClusterTests
             var target = await Polling.UntilAsync(() => dashboard.Http.GetFromJsonAsync<JsonElement>($"/api/targets/{targetId}"),
                 t => t.GetProperty("state").GetString() is "done" or "failed", TimeSpan.FromSeconds(60), "the cluster's crawl");
             Assert.Equal(1, target.GetProperty("matches").GetInt32());
-            await Polling.UntilAsync(() => Task.FromResult(deliveries.Count), n => n == 1, TimeSpan.FromSeconds(30), "the webhook");
+
+            // The webhook is down: the alert waits in the outbox. Stop the silo holding the outbox; its
+            // reminder must wake the outbox on the other silo, with no restart and no new match to do it.
+            await Polling.UntilAsync(() => Task.FromResult(Volatile.Read(ref refused)), n => n >= 1, TimeSpan.FromSeconds(30), "a refused delivery");
+            var grains = dashboard.Services.GetRequiredService<IGrainFactory>();
+            var outboxSilo = await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grains.GetGrain<IAlertOutboxGrain>(Workspace.Default));
+            var holder = new[] { silo1, silo2 }.Single(s => s.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.Equals(outboxSilo));
+            await holder.DisposeAsync();
+            Volatile.Write(ref receiverUp, true);
+            await Polling.UntilAsync(() => Task.FromResult(deliveries.Count), n => n == 1, TimeSpan.FromSeconds(60), "the webhook, from the other silo");
             Assert.Equal(originalId, JsonDocument.Parse(Assert.Single(deliveries)).RootElement.GetProperty("originalId").GetString());
         }
         finally

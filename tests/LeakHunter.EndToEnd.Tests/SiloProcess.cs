@@ -85,12 +85,14 @@ public sealed class SiloProcess : IAsyncDisposable
         process.WaitForExit(10_000);
     }
 
-    public string LogTail(int lines = 40)
+    /// <summary>The log's last lines, stack frames left out (a retried exception would fill the tail).</summary>
+    public string LogTail(int lines = 30)
     {
         lock (log)
         {
             using var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            return string.Join('\n', new StreamReader(stream).ReadToEnd().Split('\n').TakeLast(lines));
+            return string.Join('\n', new StreamReader(stream).ReadToEnd().Split('\n')
+                .Where(line => !line.TrimStart().StartsWith("at ", StringComparison.Ordinal)).TakeLast(lines));
         }
     }
 

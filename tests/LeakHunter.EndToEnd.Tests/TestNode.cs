@@ -69,8 +69,13 @@ public sealed class TestNode : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    private bool disposed;
+
+    /// <summary>Stops the node; a test may stop one early, before its scope ends.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (disposed) return;
+        disposed = true;
         Http.Dispose();
         await app.StopAsync();
         await app.DisposeAsync();
