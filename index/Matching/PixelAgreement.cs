@@ -76,13 +76,10 @@ internal static class PixelAgreement
     public static CellVerdict[] Cells(Mat queryThumb, Mat originalThumb, double[] queryToOriginal, bool removeRamps)
     {
         double minTexture = removeRamps ? MinDetail : MinTexture;
-        using var h = Mat.FromPixelData(3, 3, MatType.CV_64FC1, queryToOriginal);
-        using var warped = new Mat();
         var size = originalThumb.Size();
-        Cv2.WarpPerspective(queryThumb, warped, h, size, InterpolationFlags.Linear, BorderTypes.Constant, Scalar.All(0));
-        var q = MatBytes.Of(warped);
+        var q = Warp(queryThumb, queryToOriginal, size);
         var o = MatBytes.Of(originalThumb);
-        var shown = ShowsAll(queryToOriginal, queryThumb.Size(), size) ? null : ShownMask(h, queryThumb.Size(), size);
+        var shown = ShowsAll(queryToOriginal, queryThumb.Size(), size) ? null : ShownMask(queryToOriginal, queryThumb.Size(), size);
         int w = size.Width;
         var verdicts = new CellVerdict[Grid * Grid];
         for (int gy = 0; gy < Grid; gy++)
@@ -108,12 +105,29 @@ internal static class PixelAgreement
         return verdicts;
     }
 
-    /// <summary>Where the query lands on the original: the warp, nearest-neighbour, of a query thumbnail that is all 255.</summary>
-    internal static byte[] ShownMask(Mat queryToOriginal, Size querySize, Size originalSize)
+    /// <summary>The query thumbnail warped (bilinear, black outside) onto the original thumbnail's frame, as OpenCV's warpPerspective does it.</summary>
+    private static unsafe byte[] Warp(Mat queryThumb, double[] queryToOriginal, Size size)
     {
+        var warped = new byte[size.Width * size.Height];
+        if (queryThumb.Type() == MatType.CV_8UC1 && queryThumb.IsContinuous())
+        {
+            var source = new ReadOnlySpan<byte>((void*)queryThumb.Data, (int)queryThumb.Total());
+            if (BilinearWarp.TryWarp(source, queryThumb.Width, queryThumb.Height, queryThumb.Width, queryToOriginal, warped, size.Width, size.Height))
+                return warped;
+        }
+        using var h = Mat.FromPixelData(3, 3, MatType.CV_64FC1, queryToOriginal);
+        using var result = new Mat();
+        Cv2.WarpPerspective(queryThumb, result, h, size, InterpolationFlags.Linear, BorderTypes.Constant, Scalar.All(0));
+        return MatBytes.Of(result);
+    }
+
+    /// <summary>Where the query lands on the original: the warp, nearest-neighbour, of a query thumbnail that is all 255.</summary>
+    internal static byte[] ShownMask(double[] queryToOriginal, Size querySize, Size originalSize)
+    {
+        using var h = Mat.FromPixelData(3, 3, MatType.CV_64FC1, queryToOriginal);
         using var ones = new Mat(querySize, MatType.CV_8UC1, Scalar.All(255));
         using var mask = new Mat();
-        Cv2.WarpPerspective(ones, mask, queryToOriginal, originalSize, InterpolationFlags.Nearest, BorderTypes.Constant, Scalar.All(0));
+        Cv2.WarpPerspective(ones, mask, h, originalSize, InterpolationFlags.Nearest, BorderTypes.Constant, Scalar.All(0));
         return MatBytes.Of(mask);
     }
 

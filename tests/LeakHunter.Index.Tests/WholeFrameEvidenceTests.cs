@@ -54,8 +54,7 @@ public sealed class WholeFrameEvidenceTests : IDisposable
             if (!PixelAgreement.ShowsAll(map, query, original))
                 continue;
             shortcuts++;
-            using var h = Mat.FromPixelData(3, 3, MatType.CV_64FC1, map);
-            Assert.All(PixelAgreement.ShownMask(h, query, original), b => Assert.Equal(255, b));
+            Assert.All(PixelAgreement.ShownMask(map, query, original), b => Assert.Equal(255, b));
         }
         Assert.InRange(shortcuts, trials / 4, trials - 1);
     }
