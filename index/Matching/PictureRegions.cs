@@ -81,15 +81,9 @@ internal static class PictureRegions
             Cv2.MorphologyEx(solid, solid, MorphTypes.Close, bridge);
         using var gray = new Mat();
         Cv2.CvtColor(small, gray, ColorConversionCodes.BGR2GRAY);
-        using var labels = new Mat();
-        using var stats = new Mat();
-        using var centroids = new Mat();
-        int count = Cv2.ConnectedComponentsWithStats(solid, labels, stats, centroids, PixelConnectivity.Connectivity8);
         var found = new List<Rect>();
-        for (int i = 1; i < count; i++)
+        foreach (var (r, area) in MaskComponents.Find(solid))
         {
-            var r = new Rect(stats.At<int>(i, 0), stats.At<int>(i, 1), stats.At<int>(i, 2), stats.At<int>(i, 3));
-            int area = stats.At<int>(i, 4);
             if (r.Width < MinSide || r.Height < MinSide || area < MinFill * r.Width * r.Height)
                 continue;
             if (r.Width * r.Height > MaxShare * small.Width * small.Height)
