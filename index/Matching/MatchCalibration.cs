@@ -119,24 +119,30 @@ public sealed class MatchCalibration
         const int grid = SameFrameGrid;
         if (cells.Count != grid * grid)
             throw new ArgumentException($"Whole-frame evidence has {grid}x{grid} cells.", nameof(cells));
-        // Summed-area tables of judged and agreeing cells: any rectangle's counts in constant time.
-        var judged = new int[grid + 1, grid + 1];
-        var agreeing = new int[grid + 1, grid + 1];
+        // Summed-area tables of judged and agreeing cells (row-major, (grid + 1)^2): any rectangle's counts in constant time.
+        const int side = grid + 1;
+        Span<int> judged = stackalloc int[side * side];
+        Span<int> agreeing = stackalloc int[side * side];
+        judged.Clear();
+        agreeing.Clear();
         for (int y = 0; y < grid; y++)
             for (int x = 0; x < grid; x++)
             {
                 var c = cells[y * grid + x];
-                judged[y + 1, x + 1] = judged[y, x + 1] + judged[y + 1, x] - judged[y, x] + (c == PixelAgreement.CellVerdict.Unjudged ? 0 : 1);
-                agreeing[y + 1, x + 1] = agreeing[y, x + 1] + agreeing[y + 1, x] - agreeing[y, x] + (c == PixelAgreement.CellVerdict.Agrees ? 1 : 0);
+                int at = (y + 1) * side + x + 1;
+                judged[at] = judged[at - side] + judged[at - 1] - judged[at - side - 1] + (c == PixelAgreement.CellVerdict.Unjudged ? 0 : 1);
+                agreeing[at] = agreeing[at - side] + agreeing[at - 1] - agreeing[at - side - 1] + (c == PixelAgreement.CellVerdict.Agrees ? 1 : 0);
             }
-        int Count(int[,] table, Rect r) => table[r.Y1, r.X1] - table[r.Y0, r.X1] - table[r.Y1, r.X0] + table[r.Y0, r.X0];
-        int allJudged = judged[grid, grid], allAgreeing = agreeing[grid, grid];
-        double best = allJudged < MinSameFrameCells ? 1.0 : SameFrameTail(allJudged, allAgreeing);
+        static int Count(ReadOnlySpan<int> table, Rect r) =>
+            table[r.Y1 * side + r.X1] - table[r.Y0 * side + r.X1] - table[r.Y1 * side + r.X0] + table[r.Y0 * side + r.X0];
+        var tails = SameFrameTails.Value;
+        int allJudged = judged[side * side - 1], allAgreeing = agreeing[side * side - 1];
+        double best = allJudged < MinSameFrameCells ? 1.0 : tails[allJudged * TailColumns + allAgreeing];
         foreach (var occluder in OccluderRectangles)
         {
             int n = allJudged - Count(judged, occluder), k = allAgreeing - Count(agreeing, occluder);
             if (n >= MinCellsBesideOccluder)
-                best = Math.Min(best, OccluderRectangles.Length * SameFrameTail(n, k));
+                best = Math.Min(best, OccluderRectangles.Length * tails[n * TailColumns + k]);
         }
         return Math.Min(1.0, best);
     }
@@ -156,17 +162,17 @@ public sealed class MatchCalibration
          where (x1 - x0) * (y1 - y0) <= MaxOccluderCells
          select new Rect(x0, y0, x1, y1)).ToArray();
 
-    /// <summary><see cref="BinomialTail"/> at <see cref="ChanceSameFrameCellAgreement"/> for up to 64 cells, tabulated once.</summary>
-    private static double SameFrameTail(int n, int k) => SameFrameTails.Value[n, k];
-
-    private static readonly Lazy<double[,]> SameFrameTails = new(() =>
+    /// <summary><see cref="BinomialTail"/> at <see cref="ChanceSameFrameCellAgreement"/> for up to 64 cells, tabulated once: (n, k) at n * <see cref="TailColumns"/> + k.</summary>
+    private static readonly Lazy<double[]> SameFrameTails = new(() =>
     {
-        var table = new double[65, 66];
+        var table = new double[65 * TailColumns];
         for (int n = 0; n <= 64; n++)
             for (int k = 0; k <= n + 1; k++)
-                table[n, k] = k > n ? 0 : BinomialTail(n, k, ChanceSameFrameCellAgreement);
+                table[n * TailColumns + k] = k > n ? 0 : BinomialTail(n, k, ChanceSameFrameCellAgreement);
         return table;
     });
+
+    private const int TailColumns = 66;
 
     /// <summary>P(X ≥ k) for X ~ Binomial(n, q).</summary>
     internal static double BinomialTail(int n, int k, double q)

@@ -65,8 +65,16 @@ internal static class PixelAgreement
     public enum CellVerdict : byte { Unjudged, Agrees, Differs }
 
     /// <summary>How many cells agree, and how many were judged at all.</summary>
-    public static (int Agreeing, int Judged) Tally(IReadOnlyList<CellVerdict> cells) =>
-        (cells.Count(c => c == CellVerdict.Agrees), cells.Count(c => c != CellVerdict.Unjudged));
+    public static (int Agreeing, int Judged) Tally(IReadOnlyList<CellVerdict> cells)
+    {
+        int agreeing = 0, judged = 0;
+        for (int i = 0; i < cells.Count; i++)
+        {
+            agreeing += cells[i] == CellVerdict.Agrees ? 1 : 0;
+            judged += cells[i] != CellVerdict.Unjudged ? 1 : 0;
+        }
+        return (agreeing, judged);
+    }
 
     /// <summary>
     /// The verdict on every cell of the grid, row by row: the normalised cross-correlation of the cell's pixels
