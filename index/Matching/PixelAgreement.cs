@@ -207,59 +207,63 @@ internal static class PixelAgreement
         return (Math.Sqrt(varianceO), Math.Sqrt(varianceQ), Centred(sumO, sumQ, products, rampXO, rampXQ, rampYO, rampYQ) / n);
     }
 
-    /// <summary>Cells up to this many pixels have their sums taken eight pixels at a time in 32-bit lanes, which cannot overflow below it.</summary>
+    /// <summary>
+    /// Cells of up to this many pixels, at least eight wide, have their sums taken eight pixels at a time in 32-bit lanes: a
+    /// lane then sums at most a few hundred pixels' ramp products, far below overflow.
+    /// </summary>
     private const int MaxVectorCell = 4096;
 
     /// <summary>
     /// The integer sums of <see cref="Moments"/>, eight pixels at a time: each lane sums its columns over the cell (the
-    /// row ramp is summed per pixel rather than per row), and the lanes are added at the end. The same integers.
+    /// row ramp is summed per pixel rather than per row), and the lanes are added at the end. A row's last few pixels
+    /// are copied beside zeros, which add nothing to any sum. The same integers.
     /// </summary>
     private static unsafe (long SumO, long SumQ, long SquaresO, long SquaresQ, long Products, long RampXO, long RampXQ, long RampYO, long RampYQ)
         Sums(byte[] o, byte[] q, int stride, Rect cell)
     {
-        int w = cell.Width, h = cell.Height, vectorWidth = w & ~7;
-        Vector256<int> sumO = default, sumQ = default, squaresO = default, squaresQ = default, products = default,
-            rampXO = default, rampXQ = default, rampYO = default, rampYQ = default;
-        long tailSumO = 0, tailSumQ = 0, tailSquaresO = 0, tailSquaresQ = 0, tailProducts = 0, tailXO = 0, tailXQ = 0, tailYO = 0, tailYQ = 0;
+        int w = cell.Width, h = cell.Height;
+        var sums = new CellSums();
         var firstDx = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14) - Vector256.Create(w - 1);
+        ulong restO, restQ;
         fixed (byte* po = o, pq = q)
         {
             for (int y = 0; y < h; y++)
             {
-                int row = (cell.Top + y) * stride + cell.Left, twiceDy = 2 * y - (h - 1);
-                var dy = Vector256.Create(twiceDy);
+                int row = (cell.Top + y) * stride + cell.Left;
+                var dy = Vector256.Create(2 * y - (h - 1));
                 var dx = firstDx;
-                for (int x = 0; x < vectorWidth; x += 8, dx += Vector256.Create(16))
-                {
-                    var a = Avx2.ConvertToVector256Int32(po + row + x);
-                    var b = Avx2.ConvertToVector256Int32(pq + row + x);
-                    sumO += a;
-                    sumQ += b;
-                    squaresO += a * a;
-                    squaresQ += b * b;
-                    products += a * b;
-                    rampXO += a * dx;
-                    rampXQ += b * dx;
-                    rampYO += a * dy;
-                    rampYQ += b * dy;
-                }
-                for (int x = vectorWidth; x < w; x++)
-                {
-                    int a = po[row + x], b = pq[row + x], twiceDx = 2 * x - (w - 1);
-                    tailSumO += a;
-                    tailSumQ += b;
-                    tailSquaresO += a * a;
-                    tailSquaresQ += b * b;
-                    tailProducts += a * b;
-                    tailXO += a * twiceDx;
-                    tailXQ += b * twiceDx;
-                    tailYO += a * twiceDy;
-                    tailYQ += b * twiceDy;
-                }
+                int x = 0;
+                for (; x + 8 <= w; x += 8, dx += Vector256.Create(16))
+                    sums.Add(Avx2.ConvertToVector256Int32(po + row + x), Avx2.ConvertToVector256Int32(pq + row + x), dx, dy);
+                if (x == w)
+                    continue;
+                restO = restQ = 0;
+                Buffer.MemoryCopy(po + row + x, &restO, 8, w - x);
+                Buffer.MemoryCopy(pq + row + x, &restQ, 8, w - x);
+                sums.Add(Avx2.ConvertToVector256Int32((byte*)&restO), Avx2.ConvertToVector256Int32((byte*)&restQ), dx, dy);
             }
         }
         static long Total(Vector256<int> lanes) => Vector256.Sum(Avx2.ConvertToVector256Int64(lanes.GetLower()) + Avx2.ConvertToVector256Int64(lanes.GetUpper()));
-        return (Total(sumO) + tailSumO, Total(sumQ) + tailSumQ, Total(squaresO) + tailSquaresO, Total(squaresQ) + tailSquaresQ,
-            Total(products) + tailProducts, Total(rampXO) + tailXO, Total(rampXQ) + tailXQ, Total(rampYO) + tailYO, Total(rampYQ) + tailYQ);
+        return (Total(sums.O), Total(sums.Q), Total(sums.SquaresO), Total(sums.SquaresQ), Total(sums.Products),
+            Total(sums.RampXO), Total(sums.RampXQ), Total(sums.RampYO), Total(sums.RampYQ));
+    }
+
+    /// <summary>Per-lane running sums of a cell's pixels (o: original, q: query), their squares and product, and each weighted by its doubled centred column and row.</summary>
+    private struct CellSums
+    {
+        public Vector256<int> O, Q, SquaresO, SquaresQ, Products, RampXO, RampXQ, RampYO, RampYQ;
+
+        public void Add(Vector256<int> o, Vector256<int> q, Vector256<int> twiceDx, Vector256<int> twiceDy)
+        {
+            O += o;
+            Q += q;
+            SquaresO += o * o;
+            SquaresQ += q * q;
+            Products += o * q;
+            RampXO += o * twiceDx;
+            RampXQ += q * twiceDx;
+            RampYO += o * twiceDy;
+            RampYQ += q * twiceDy;
+        }
     }
 }
