@@ -90,7 +90,7 @@ internal static class BilinearWarp
             int fixedY = Round((m[3] * 0 + m[4] * y + m[5]) * w);
             byte* row = dst + y * dstWidth;
             int x = 0;
-            if (monotonic && Avx2.IsSupported && (uint)(fixedY >> InterBits) < (uint)(source.Height - 2))
+            if (monotonic && Avx2.IsSupported && source.Height > 2 && (uint)(fixedY >> InterBits) < (uint)(source.Height - 2))
             {
                 // Inner rows away from the last source row: eight pixels at a time (the 4-byte loads stay inside the source).
                 for (; x < innerStart; x++) row[x] = source.Sample(columns[x], fixedY);

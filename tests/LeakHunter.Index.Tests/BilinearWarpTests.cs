@@ -40,6 +40,33 @@ public class BilinearWarpTests
         Assert.True(checkedPixels > 300 * 1000);
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 1)]
+    [InlineData(1, 7)]
+    [InlineData(40, 2)]
+    [InlineData(2, 40)]
+    [InlineData(9, 3)]
+    public void Sources_a_few_pixels_thin_warp_as_OpenCVs(int width, int height)
+    {
+        // The picture is the start of a larger buffer of bright noise: a read past its last row would show.
+        var buffer = new byte[width * height + 64];
+        new Random(width * 31 + height).NextBytes(buffer);
+        buffer.AsSpan(width * height).Fill(255);
+        var source = buffer.AsSpan(0, width * height);
+        using var thumb = Mat.FromPixelData(height, width, MatType.CV_8UC1, source.ToArray());
+        foreach (var (outWidth, outHeight) in new[] { (16, 16), (64, 24), (9, 40) })
+        {
+            double[] map = [outWidth / (double)width, 0, 0.3, 0, outHeight / (double)height, -0.2, 0, 0, 1];
+            using var h = Mat.FromPixelData(3, 3, MatType.CV_64FC1, map);
+            using var expected = new Mat();
+            Cv2.WarpPerspective(thumb, expected, h, new Size(outWidth, outHeight), InterpolationFlags.Linear, BorderTypes.Constant, Scalar.All(0));
+            var actual = new byte[outWidth * outHeight];
+            Assert.True(BilinearWarp.TryWarp(source, width, height, width, map, actual, outWidth, outHeight));
+            Assert.Equal(MatBytes.Of(expected), actual);
+        }
+    }
+
     [Fact]
     public void A_singular_map_is_refused()
     {
