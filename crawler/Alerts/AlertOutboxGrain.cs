@@ -66,20 +66,20 @@ public sealed class AlertOutboxGrain(
     ILogger<AlertOutboxGrain> logger) : Grain, IAlertOutboxGrain, IRemindable
 {
     public const string HttpClientName = "webhooks";
-    private const string ReminderName = "deliver";
     private const int MaxAttempts = 20;
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromHours(1);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private IGrainTimer? timer;
-    private bool reminderRegistered;
+    private OwedWorkReminder? owed;
+    private OwedWorkReminder Owed => owed ??= new OwedWorkReminder(this, "deliver", options.Value, reminderOptions.Value);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken) => EnsureDeliveringAsync();
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (state.State.Pending.Count > 0) await EnsureDeliveringAsync();
-        else await UnregisterReminderAsync();
+        else await Owed.DropAsync(evenIfNotRegisteredHere: true);
     }
 
     public async Task EnqueueAsync(MatchRecord match)
@@ -98,6 +98,8 @@ public sealed class AlertOutboxGrain(
                 NextAttemptAt = clock.GetUtcNow(),
             });
         }
+        if (state.State.Pending.Count > 0)
+            await Owed.KeepAsync();
         await state.WriteStateAsync();
         await EnsureDeliveringAsync();
     }
@@ -112,11 +114,7 @@ public sealed class AlertOutboxGrain(
     {
         if (state.State.Pending.Count == 0) return;
         timer ??= this.RegisterGrainTimer(DeliverDueAsync, new GrainTimerCreationOptions(TimeSpan.Zero, TimeSpan.FromMilliseconds(250)) { KeepAlive = true });
-        if (reminderRegistered) return;
-        var period = options.Value.KeepAlivePeriod;
-        if (period < reminderOptions.Value.MinimumReminderPeriod) period = reminderOptions.Value.MinimumReminderPeriod;
-        await this.RegisterOrUpdateReminder(ReminderName, period, period);
-        reminderRegistered = true;
+        await Owed.KeepAsync();
     }
 
     private async Task DeliverDueAsync(CancellationToken cancellationToken)
@@ -157,14 +155,8 @@ public sealed class AlertOutboxGrain(
         {
             timer?.Dispose();
             timer = null;
-            if (reminderRegistered) await UnregisterReminderAsync();
+            await Owed.DropAsync();
         }
-    }
-
-    private async Task UnregisterReminderAsync()
-    {
-        if (await this.GetReminder(ReminderName) is { } reminder) await this.UnregisterReminder(reminder);
-        reminderRegistered = false;
     }
 
     private async Task<bool> TrySendAsync(WebhookSubscription webhook, PendingDelivery delivery, CancellationToken cancellationToken)

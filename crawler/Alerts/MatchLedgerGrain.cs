@@ -1,6 +1,10 @@
 using Orleans.Runtime;
+using LeakHunter.Crawler.Fetching;
 using LeakHunter.Index.Grains;
 using LeakHunter.Index.Originals;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Hosting;
 
 namespace LeakHunter.Crawler.Alerts;
 
@@ -13,22 +17,34 @@ public sealed class MatchLedgerState
 
 /// <summary>
 /// Stores matches and makes each leak alert once: the same original at the same image URL is
-/// one leak. A match is written first, then handed to the outbox and only then marked queued,
-/// so a crash or a failed call in between re-queues it on the next activation or the next record
-/// (the outbox drops duplicates).
+/// one leak. A match is written first, then handed to the outbox and only then marked queued
+/// (the outbox drops duplicates). A hand-over that fails (the outbox's silo just died) is owed:
+/// a reminder, registered before the match is written, retries it from whichever silo is alive,
+/// as do the next activation and the next record.
 /// </summary>
 public sealed class MatchLedgerGrain(
-    [PersistentState("matches", StorageNames.State)] IPersistentState<MatchLedgerState> state)
-    : Grain, IMatchLedgerGrain
+    [PersistentState("matches", StorageNames.State)] IPersistentState<MatchLedgerState> state,
+    IOptions<CrawlerOptions> options,
+    IOptions<ReminderOptions> reminderOptions,
+    ILogger<MatchLedgerGrain> logger)
+    : Grain, IMatchLedgerGrain, IRemindable
 {
+    private OwedWorkReminder? owed;
+    private OwedWorkReminder Owed => owed ??= new OwedWorkReminder(this, "hand-over", options.Value, reminderOptions.Value);
+
     public override Task OnActivateAsync(CancellationToken cancellationToken) => QueueOwedAlertsAsync();
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (state.State.AlertsNotQueued.Count > 0) await QueueOwedAlertsAsync();
+        else await Owed.DropAsync(evenIfNotRegisteredHere: true);
+    }
 
     public async Task<bool> RecordAsync(MatchCandidateRecord candidate)
     {
         var originalId = candidate.Match.OriginalId;
         if (state.State.Matches.Any(m => m.OriginalId == originalId && m.ImageUrl == candidate.ImageUrl))
         {
-            // A repeated job: its first try may have failed handing the alert to the outbox (the outbox's silo died).
             await QueueOwedAlertsAsync();
             return false;
         }
@@ -48,6 +64,7 @@ public sealed class MatchLedgerGrain(
             PageSha256: candidate.PageSha256);
         state.State.Matches.Add(record);
         state.State.AlertsNotQueued.Add(record.Id);
+        await Owed.KeepAsync();
         await state.WriteStateAsync();
         await QueueOwedAlertsAsync();
         return true;
@@ -74,11 +91,15 @@ public sealed class MatchLedgerGrain(
         return reviewed;
     }
 
-    /// <summary>Hands every recorded match not yet queued to the outbox, marking each once it is.</summary>
+    /// <summary>
+    /// Hands every recorded match not yet queued to the outbox, marking each once it is. A failure is logged, not
+    /// thrown: the match is recorded and the reminder will hand it over (the caller's job needs no repeat).
+    /// </summary>
     private async Task QueueOwedAlertsAsync()
     {
         if (state.State.AlertsNotQueued.Count == 0) return;
         var outbox = GrainFactory.GetGrain<IAlertOutboxGrain>(this.GetPrimaryKeyString());
+        int before = state.State.AlertsNotQueued.Count;
         try
         {
             foreach (var matchId in state.State.AlertsNotQueued.ToList())
@@ -88,9 +109,14 @@ public sealed class MatchLedgerGrain(
                 state.State.AlertsNotQueued.Remove(matchId);
             }
         }
-        finally
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            await state.WriteStateAsync();
+            await Owed.KeepAsync();
+            logger.LogWarning(e, "Handing {Count} alert(s) to the outbox failed; the reminder retries", state.State.AlertsNotQueued.Count);
         }
+        if (state.State.AlertsNotQueued.Count != before)
+            await state.WriteStateAsync();
+        if (state.State.AlertsNotQueued.Count == 0)
+            await Owed.DropAsync();
     }
 }
