@@ -28,7 +28,7 @@ public sealed class CrawlerOptions
     public int MaxPagesInFlightPerHost { get; set; } = 2;
 
     /// <summary>
-    /// How often a running target's reminder, and the alert outbox's while it owes deliveries, wake the grain
+    /// How often a running target's reminder, and the match ledger's and alert outbox's while they owe alerts, wake the grain
     /// (re-activating it on a surviving silo after a crash).
     /// </summary>
     public TimeSpan KeepAlivePeriod { get; set; } = TimeSpan.FromMinutes(1);
