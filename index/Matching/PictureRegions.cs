@@ -1,4 +1,6 @@
 using LeakHunter.Index.Imaging;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using OpenCvSharp;
 
 namespace LeakHunter.Index.Matching;
@@ -150,7 +152,7 @@ internal static class PictureRegions
     /// channels of the absolute differences, each rounded to a whole level), else 0. One pass over the pixels with a
     /// table per channel, where OpenCV's difference, channel sum and threshold took three passes and a sixth of the search.
     /// </summary>
-    private static unsafe Mat Foreground(Mat small, Scalar background)
+    internal static unsafe Mat Foreground(Mat small, Scalar background)
     {
         var levels = new int[3 * 256];
         for (int c = 0; c < 3; c++)
@@ -161,15 +163,41 @@ internal static class PictureRegions
         }
         var mask = new Mat(small.Rows, small.Cols, MatType.CV_8UC1);
         int width = small.Width, height = small.Height;
-        for (int y = 0; y < height; y++)
-        {
-            byte* row = (byte*)small.Ptr(y);
-            byte* output = (byte*)mask.Ptr(y);
-            for (int x = 0; x < width; x++)
-                output[x] = levels[row[3 * x]] + levels[256 + row[3 * x + 1]] + levels[512 + row[3 * x + 2]] > BackgroundTolerance ? (byte)255 : (byte)0;
-        }
+        fixed (int* table = levels)
+            for (int y = 0; y < height; y++)
+            {
+                byte* row = (byte*)small.Ptr(y);
+                byte* output = (byte*)mask.Ptr(y);
+                int x = 0;
+                // Eight pixels at a time, each read as four bytes (its own three and the next pixel's first): a row's
+                // last pixel is left to the scalar loop, as its fourth byte lies past the row.
+                if (Avx2.IsSupported)
+                    for (; x + 8 <= width - 1; x += 8)
+                        *(ulong*)(output + x) = ForegroundBytes[ForegroundBits(row + 3 * x, table)];
+                for (; x < width; x++)
+                    output[x] = table[row[3 * x]] + table[256 + row[3 * x + 1]] + table[512 + row[3 * x + 2]] > BackgroundTolerance ? (byte)255 : (byte)0;
+            }
         return mask;
     }
+
+    /// <summary>
+    /// Which of eight pixels (BGR, from <paramref name="pixels"/>) differ from the background, one bit each: the same
+    /// table lookups and sum as the scalar loop, eight lanes at a time by gathers.
+    /// </summary>
+    private static unsafe int ForegroundBits(byte* pixels, int* levels)
+    {
+        var bgr = Avx2.GatherVector256((int*)pixels, Vector256.Create(0, 3, 6, 9, 12, 15, 18, 21), 1);
+        var lowByte = Vector256.Create(0xFF);
+        var blue = Avx2.GatherVector256(levels, Avx2.And(bgr, lowByte), 4);
+        var green = Avx2.GatherVector256(levels + 256, Avx2.And(Avx2.ShiftRightLogical(bgr, 8), lowByte), 4);
+        var red = Avx2.GatherVector256(levels + 512, Avx2.And(Avx2.ShiftRightLogical(bgr, 16), lowByte), 4);
+        var differs = Avx2.CompareGreaterThan(blue + green + red, Vector256.Create(BackgroundTolerance));
+        return Avx.MoveMask(differs.AsSingle());
+    }
+
+    /// <summary>The eight mask bytes (0 or 255) for each set of eight foreground bits.</summary>
+    private static readonly ulong[] ForegroundBytes = Enumerable.Range(0, 256)
+        .Select(bits => Enumerable.Range(0, 8).Aggregate(0UL, (bytes, i) => (bits >> i & 1) != 0 ? bytes | 0xFFUL << (8 * i) : bytes)).ToArray();
 
     /// <summary>
     /// The page's background: its commonest colour (quantised to 16 levels per channel, then averaged), or null when

@@ -134,4 +134,30 @@ public class PictureRegionsTests
         using var innocentPage = ForumPage(unrelated, 600, 350, 320);
         Assert.Null(matcher.Match(TestImages.Jpeg(innocentPage, 80)));
     }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(9, 4)]
+    [InlineData(17, 3)]
+    [InlineData(480, 271)]
+    public void The_foreground_mask_is_every_pixel_farther_than_the_tolerance_from_the_background(int width, int height)
+    {
+        var pixels = new byte[width * height * 3];
+        var rng = new Random(width + height);
+        // Half the pixels near the background, half anywhere: many at the tolerance's edge.
+        for (int i = 0; i < pixels.Length; i += 3)
+            for (int c = 0; c < 3; c++)
+                pixels[i + c] = (byte)(rng.Next(2) == 0 ? Math.Clamp(200 - 30 * c + rng.Next(-12, 13), 0, 255) : rng.Next(256));
+        using var picture = Mat.FromPixelData(height, width, MatType.CV_8UC3, pixels);
+        var background = new Scalar(200.5, 170.25, 140.0);
+        using var mask = PictureRegions.Foreground(picture, background);
+        mask.GetArray(out byte[] actual);
+        for (int i = 0; i < width * height; i++)
+        {
+            double distance = 0;
+            for (int c = 0; c < 3; c++)
+                distance += Math.Round(Math.Abs(pixels[3 * i + c] - background[c]), MidpointRounding.ToEven);
+            Assert.Equal(distance > 24 ? 255 : 0, actual[i]);
+        }
+    }
 }
