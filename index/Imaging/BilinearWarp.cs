@@ -45,18 +45,16 @@ internal static class BilinearWarp
                     double x0 = m[0] * xb + m[1] * y + m[2];
                     double y0 = m[3] * xb + m[4] * y + m[5];
                     double w0 = m[6] * xb + m[7] * y + m[8];
-                    if (m[6] == 0)
-                    {
-                        // w0 + 0 * x1 is w0 along the block: one division for all of it
-                        double w = w0 != 0 ? InterTabSize / w0 : 0;
-                        for (int x1 = 0; x1 < bw; x1++)
-                            row[xb + x1] = source.Sample(Round((x0 + m[0] * x1) * w), Round((y0 + m[3] * x1) * w));
-                        continue;
-                    }
+                    // Without perspective, w0 + 0 * x1 is w0 along the block: one division for all of it.
+                    double blockW = w0 != 0 ? InterTabSize / w0 : 0;
                     for (int x1 = 0; x1 < bw; x1++)
                     {
-                        double w = w0 + m[6] * x1;
-                        w = w != 0 ? InterTabSize / w : 0;
+                        double w = blockW;
+                        if (m[6] != 0)
+                        {
+                            w = w0 + m[6] * x1;
+                            w = w != 0 ? InterTabSize / w : 0;
+                        }
                         row[xb + x1] = source.Sample(Round((x0 + m[0] * x1) * w), Round((y0 + m[3] * x1) * w));
                     }
                 }

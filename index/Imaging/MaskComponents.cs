@@ -40,7 +40,7 @@ internal static class MaskComponents
                 while (next < above.Count && above[next].End < start)
                     next++;
                 for (int i = next; i < above.Count && above[i].Start <= end; i++)
-                    label = label < 0 ? Find(parent, above[i].Label) : Union(parent, stats, label, above[i].Label);
+                    label = label < 0 ? Root(parent, above[i].Label) : Union(parent, stats, label, above[i].Label);
                 if (label < 0)
                 {
                     label = parent.Count;
@@ -53,7 +53,7 @@ internal static class MaskComponents
                 x = end;
             }
             (above, current) = (current, above);
-            // a run's label may have been joined to another since it was recorded: runs below read it through Find
+            // a run's label may have been joined to another since it was recorded: runs below read it through Root
         }
         var components = new List<Component>();
         for (int label = 0; label < parent.Count; label++)
@@ -65,7 +65,8 @@ internal static class MaskComponents
         return components;
     }
 
-    private static int Find(List<int> parent, int label)
+    /// <summary>The label a component is known by: its oldest run's (paths halved on the way).</summary>
+    private static int Root(List<int> parent, int label)
     {
         while (parent[label] != label)
         {
@@ -78,8 +79,8 @@ internal static class MaskComponents
     /// <summary>Joins two components; the older label (earlier in raster order) stays the root and takes the other's statistics.</summary>
     private static int Union(List<int> parent, List<(int MinX, int MinY, int MaxX, int MaxY, int Area)> stats, int a, int b)
     {
-        a = Find(parent, a);
-        b = Find(parent, b);
+        a = Root(parent, a);
+        b = Root(parent, b);
         if (a == b)
             return a;
         if (b < a)
