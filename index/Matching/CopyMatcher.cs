@@ -64,12 +64,23 @@ public sealed class CopyMatcher : IDisposable
     /// <summary>Gray picture for feature detection (contrast-limited equalisation brings out soft structure).</summary>
     internal static Mat FeatureGray(Mat bgr)
     {
+        using var gray = Gray(bgr);
+        return Equalised(gray);
+    }
+
+    internal static Mat Gray(Mat bgr)
+    {
         var gray = new Mat();
         Cv2.CvtColor(bgr, gray, ColorConversionCodes.BGR2GRAY);
+        return gray;
+    }
+
+    /// <summary>The gray picture as <see cref="FeatureGray"/> equalises it.</summary>
+    internal static Mat Equalised(Mat gray)
+    {
         using var clahe = Cv2.CreateCLAHE(2.0, new Size(8, 8));
         var eq = new Mat();
         clahe.Apply(gray, eq);
-        gray.Dispose();
         return eq;
     }
     /// <summary>

@@ -37,14 +37,16 @@ internal static class PixelAgreement
     private const int MinCells = 4;
 
     /// <summary>
-    /// A gray thumbnail of a BGR picture, area-averaged to the given long side (or, for a picture smaller than that,
-    /// enlarged smoothly: area sampling would enlarge it into blocks that no original's thumbnail has).
+    /// A gray thumbnail of a BGR (or already gray) picture, area-averaged to the given long side (or, for a picture smaller
+    /// than that, enlarged smoothly: area sampling would enlarge it into blocks that no original's thumbnail has).
     /// </summary>
     public static Mat Thumbnail(Mat bgr, int longSide = ThumbnailLongSide)
     {
         double s = (double)longSide / Math.Max(bgr.Width, bgr.Height);
-        using var gray = new Mat();
-        Cv2.CvtColor(bgr, gray, ColorConversionCodes.BGR2GRAY);
+        using var converted = bgr.Channels() == 1 ? null : new Mat();
+        if (converted is not null)
+            Cv2.CvtColor(bgr, converted, ColorConversionCodes.BGR2GRAY);
+        var gray = converted ?? bgr;
         var thumb = new Mat();
         Cv2.Resize(gray, thumb, new Size(Math.Max(1, (int)Math.Round(bgr.Width * s)), Math.Max(1, (int)Math.Round(bgr.Height * s))), 0, 0,
             s > 1 ? InterpolationFlags.Cubic : InterpolationFlags.Area);

@@ -55,11 +55,12 @@ internal sealed class QueryView : IDisposable
     public static QueryView Create(DecodedImage decoded, int minLongSide)
     {
         using var norm = CopyMatcher.Resize(decoded.Bgr, CopyMatcher.QueryLongSide, minLongSide);
-        var gray = CopyMatcher.FeatureGray(norm); // kept by the view for its mirror's features
+        using var plainGray = CopyMatcher.Gray(norm); // one conversion for the features and the thumbnail
+        var gray = CopyMatcher.Equalised(plainGray); // kept by the view for its mirror's features
         try
         {
             var features = FeatureSet.DetectQuery(gray, CopyMatcher.QueryFeatures, CopyMatcher.FastThreshold, CopyMatcher.QueryCellShare, out var keypoints);
-            var thumbnail = PixelAgreement.Thumbnail(norm, ThumbnailLongSide);
+            var thumbnail = PixelAgreement.Thumbnail(plainGray, ThumbnailLongSide);
             // PDQ as the originals' windows get it, from a small copy (PDQ reduces to 64x64 anyway; hashing the equalised
             // full-size picture cost more than feature detection and matched worse): the gray thumbnail has their size.
             var (pdq, pdqM) = Hashing.Pdq.ComputeWithMirror(thumbnail);

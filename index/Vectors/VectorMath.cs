@@ -60,6 +60,17 @@ public static class VectorMath
         return sum;
     }
 
+    /// <summary>
+    /// <see cref="DotInt8(ReadOnlySpan{short}, ReadOnlySpan{sbyte})"/> of the query with each of the first <paramref name="count"/>
+    /// codes stored back to back in <paramref name="codes"/>, into <paramref name="dots"/>.
+    /// </summary>
+    public static void DotInt8(ReadOnlySpan<short> widenedQuery, ReadOnlySpan<sbyte> codes, int count, Span<int> dots)
+    {
+        int dimension = widenedQuery.Length;
+        for (int i = 0; i < count; i++)
+            dots[i] = DotInt8(widenedQuery, codes.Slice(i * dimension, dimension));
+    }
+
     /// <summary>int8 codes widened to 16 bits, for <see cref="DotInt8"/>.</summary>
     public static short[] Widen(ReadOnlySpan<sbyte> codes)
     {

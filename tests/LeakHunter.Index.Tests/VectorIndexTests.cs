@@ -202,4 +202,23 @@ public sealed class VectorIndexTests : IDisposable
         for (int i = 0; i < length; i++) expected += query[i] * code[i];
         Assert.Equal(expected, VectorMath.DotInt8(VectorMath.Widen(query), code));
     }
+
+    [Theory]
+    [InlineData(1, 256)]
+    [InlineData(7, 33)]
+    [InlineData(40, 256)]
+    public void A_list_of_codes_gets_each_codes_dot_product(int count, int dimension)
+    {
+        var rng = new Random(count * 1000 + dimension);
+        var query = new sbyte[dimension];
+        var codes = new sbyte[(count + 2) * dimension]; // a list's array has room to grow: entries past count are not scored
+        rng.NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(query.AsSpan()));
+        rng.NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(codes.AsSpan()));
+        var dots = Enumerable.Repeat(int.MinValue, count + 2).ToArray();
+        var widened = VectorMath.Widen(query);
+        VectorMath.DotInt8(widened, codes, count, dots);
+        for (int i = 0; i < count; i++)
+            Assert.Equal(VectorMath.DotInt8(widened, codes.AsSpan(i * dimension, dimension)), dots[i]);
+        Assert.All(dots.Skip(count), d => Assert.Equal(int.MinValue, d));
+    }
 }
