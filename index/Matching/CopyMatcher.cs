@@ -68,6 +68,7 @@ public sealed class CopyMatcher : IDisposable
         return Equalised(gray);
     }
 
+    /// <summary>The picture in gray (luma as OpenCV converts it); the query's thumbnail is made from it too.</summary>
     internal static Mat Gray(Mat bgr)
     {
         var gray = new Mat();
