@@ -95,8 +95,7 @@ public static class Pdq
                 for (int x = 0; x < cols; x++, p += ch)
                     luma[o + x] = 0.299f * p[2] + 0.587f * p[1] + 0.114f * p[0];
             else
-                for (int x = 0; x < cols; x++)
-                    luma[o + x] = p[x];
+                TensorPrimitives.ConvertChecked<byte, float>(new ReadOnlySpan<byte>(p, cols), luma.AsSpan(o, cols));
         }
     }
 
@@ -145,8 +144,7 @@ public static class Pdq
         int winAlongCols = (rows + WindowDivisor - 1) / WindowDivisor;
         for (int pass = 0; pass < 2; pass++)
         {
-            for (int i = 0; i < rows; i++)
-                BoxRow(buf1, i * cols, buf2, i * cols, cols, winAlongRows);
+            BoxRows(buf1, buf2, rows, cols, winAlongRows);
             BoxColumns(buf2, buf1, rows, cols, winAlongCols);
         }
         return new FilteredLuma(buf1, rows, cols, winAlongRows, buf2, pooledInput);
@@ -231,6 +229,56 @@ public static class Pdq
         for (int i = 0; i < p2; i++) { sum += input[inStart + ri++]; cur++; output[outStart + oi++] = sum / cur; }
         for (int i = 0; i < p3; i++) { sum += input[inStart + ri++]; sum -= input[inStart + li++]; output[outStart + oi++] = sum / cur; }
         for (int i = 0; i < p4; i++) { sum -= input[inStart + li++]; cur--; output[outStart + oi++] = sum / cur; }
+    }
+
+    /// <summary>
+    /// <see cref="BoxRow"/> along every row: four rows at a time, whose running sums are independent (one row's sum
+    /// waits on its own previous addition each step), and the long middle stretch's divisions by one window size done
+    /// afterwards with SIMD. The same additions, subtractions and divisions per row in the same order, so the same floats,
+    /// in a third of the time.
+    /// </summary>
+    private static void BoxRows(float[] input, float[] output, int rows, int cols, int fullWindow)
+    {
+        int half = (fullWindow + 2) / 2;
+        int p1 = half - 1, p2 = fullWindow - half + 1, p3 = cols - fullWindow, p4 = half - 1;
+        int row = 0;
+        if (p3 > 0)
+            for (; row + 4 <= rows; row += 4)
+            {
+                int o0 = row * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
+                float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                int li = 0, ri = 0, oi = 0, cur = 0;
+                for (int i = 0; i < p1; i++, ri++, cur++)
+                {
+                    s0 += input[o0 + ri]; s1 += input[o1 + ri]; s2 += input[o2 + ri]; s3 += input[o3 + ri];
+                }
+                for (int i = 0; i < p2; i++, ri++, oi++)
+                {
+                    s0 += input[o0 + ri]; s1 += input[o1 + ri]; s2 += input[o2 + ri]; s3 += input[o3 + ri];
+                    cur++;
+                    output[o0 + oi] = s0 / cur; output[o1 + oi] = s1 / cur; output[o2 + oi] = s2 / cur; output[o3 + oi] = s3 / cur;
+                }
+                int middle = oi;
+                for (int i = 0; i < p3; i++, ri++, li++, oi++)
+                {
+                    s0 += input[o0 + ri]; s1 += input[o1 + ri]; s2 += input[o2 + ri]; s3 += input[o3 + ri];
+                    s0 -= input[o0 + li]; s1 -= input[o1 + li]; s2 -= input[o2 + li]; s3 -= input[o3 + li];
+                    output[o0 + oi] = s0; output[o1 + oi] = s1; output[o2 + oi] = s2; output[o3 + oi] = s3; // divided below
+                }
+                foreach (int o in (ReadOnlySpan<int>)[o0, o1, o2, o3])
+                {
+                    var sums = output.AsSpan(o + middle, p3);
+                    TensorPrimitives.Divide(sums, cur, sums);
+                }
+                for (int i = 0; i < p4; i++, li++, oi++)
+                {
+                    s0 -= input[o0 + li]; s1 -= input[o1 + li]; s2 -= input[o2 + li]; s3 -= input[o3 + li];
+                    cur--;
+                    output[o0 + oi] = s0 / cur; output[o1 + oi] = s1 / cur; output[o2 + oi] = s2 / cur; output[o3 + oi] = s3 / cur;
+                }
+            }
+        for (; row < rows; row++)
+            BoxRow(input, row * cols, output, row * cols, cols, fullWindow);
     }
 
     /// <summary>
