@@ -69,7 +69,7 @@ internal sealed class FeatureSet
     private const int QueryPyramidLevels = 6;
 
     private static ORB CreateOrb(int maxFeatures, int fastThreshold, int levels = OriginalPyramidLevels) =>
-        ORB.Create(maxFeatures * 2, 1.2f, levels, 31, 0, 2, ORBScoreType.Harris, 31, fastThreshold);
+        OrbDetector.CreateOpenCvOrb(maxFeatures * 2, levels, fastThreshold);
 
     /// <summary>
     /// Detects up to twice the budget, keeps the strongest per cell of a 4x4 grid and fills with the globally strongest,
@@ -78,7 +78,7 @@ internal sealed class FeatureSet
     /// </summary>
     private static FeatureSet DetectSelected(ORB orb, Mat gray, int maxFeatures, double cellShare, out KeyPoint[] selected)
     {
-        var keypoints = orb.Detect(gray);
+        var keypoints = OrbDetector.TryDetect(gray, orb.MaxFeatures, orb.NLevels, orb.FastThreshold) ?? orb.Detect(gray);
         selected = [];
         if (keypoints.Length == 0)
             return Empty;
