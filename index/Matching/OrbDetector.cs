@@ -7,9 +7,9 @@ namespace LeakHunter.Index.Matching;
 
 /// <summary>
 /// OpenCV's ORB keypoint detection (Harris score, scale factor 1.2, edge threshold and patch 31, first level 0),
-/// step for step and with the same results: the same keypoints, responses, angles and order. OpenCV's own
-/// pyramid, FAST and border filter are called as ORB calls them; what OpenCV does one keypoint at a time in
-/// scalar code (the Harris response over a 7x7 block, the orientation by intensity centroid over a disc of
+/// step for step and with the same results: the same keypoints, responses, angles and order. The pyramid is
+/// OpenCV's resize, as ORB calls it; FAST corners come from <see cref="FastCorners"/> (OpenCV's FAST where that
+/// is not available); what OpenCV does one keypoint at a time in scalar code (the Harris response over a 7x7 block, the orientation by intensity centroid over a disc of
 /// radius 15) is done here with SIMD, and the selection of the strongest keypoints per level follows libstdc++'s
 /// nth_element and partition exactly, because the order they leave decides later ties.
 /// <para>It is used only after <see cref="Available"/> has compared it with OpenCV's ORB on a test picture, as
@@ -54,7 +54,9 @@ internal static class OrbDetector
             for (int level = 0; level < levels; level++)
             {
                 var image = pyramid[level];
-                var keypoints = image.Width > 0 && image.Height > 0 ? new List<KeyPoint>(Cv2.FAST(image, fastThreshold, true)) : [];
+                var keypoints = image.Width == 0 || image.Height == 0 ? []
+                    : FastCorners.Available && fastThreshold >= 1 ? FastCorners.Detect(image, fastThreshold)
+                    : new List<KeyPoint>(Cv2.FAST(image, fastThreshold, true));
                 if (image.Height <= 2 * EdgeThreshold || image.Width <= 2 * EdgeThreshold)
                     keypoints.Clear();
                 else

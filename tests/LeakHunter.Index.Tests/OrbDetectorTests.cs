@@ -55,3 +55,31 @@ public class OrbDetectorTests
         }
     }
 }
+
+/// <summary>FAST corners found here must be OpenCV's: positions, scores and order (ORB's selection depends on all three).</summary>
+public class FastCornersTests
+{
+    [Theory]
+    [InlineData(7, 640, 480)]
+    [InlineData(20, 333, 251)] // rows of no whole number of 64-pixel blocks
+    [InlineData(7, 66, 40)] // rows too narrow for any block
+    public void Corners_equal_OpenCVs(int threshold, int width, int height)
+    {
+        Assert.Equal(System.Runtime.Intrinsics.X86.Avx512BW.IsSupported, FastCorners.Available);
+        if (!FastCorners.Available)
+            return; // OpenCV's FAST is used
+        using var scene = TestImages.Scene(532, width, height);
+        using var gray = CopyMatcher.FeatureGray(scene);
+        var theirs = Cv2.FAST(gray, threshold, true);
+        var ours = FastCorners.Detect(gray, threshold);
+        Assert.True(theirs.Length > 10, $"only {theirs.Length} corners");
+        Assert.Equal(theirs.Select(k => (k.Pt, k.Response, k.Size, k.Angle, k.Octave)), ours.Select(k => (k.Pt, k.Response, k.Size, k.Angle, k.Octave)));
+    }
+
+    [Fact]
+    public void A_threshold_of_zero_is_refused()
+    {
+        using var gray = new Mat(20, 20, MatType.CV_8UC1, Scalar.All(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => FastCorners.Detect(gray, 0));
+    }
+}
