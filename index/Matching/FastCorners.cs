@@ -41,20 +41,33 @@ internal static class FastCorners
             throw new ArgumentException("FAST needs an 8-bit gray picture", nameof(image));
         if (threshold is < 1 or > 255)
             throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "FAST's threshold must be 1 to 255 here");
-        int rows = image.Rows, cols = image.Cols, step = (int)image.Step();
+        int rows = image.Rows, cols = image.Cols;
         var keypoints = new List<KeyPoint>();
         if (rows < 7 || cols < 7)
             return keypoints;
+        // A picture narrower than a block of centres and its circles is copied into a wider one (zeros on the
+        // right): only centres whose circles lie inside the picture are kept, so the padding is never judged.
+        int width = Math.Max(cols, MinWidth);
+        byte[]? padded = null;
+        if (cols < MinWidth)
+        {
+            padded = new byte[rows * width];
+            for (int y = 0; y < rows; y++)
+                new ReadOnlySpan<byte>((void*)image.Ptr(y), cols).CopyTo(padded.AsSpan(y * width, cols));
+        }
+        int step = padded is null ? (int)image.Step() : width;
         var offsets = new int[16];
         for (int k = 0; k < 16; k++)
             offsets[k] = Circle[k].X + Circle[k].Y * step;
         // Three rows of scores (0 where no corner), reused in turn, as OpenCV keeps them.
         var scores = new byte[3][];
         for (int b = 0; b < 3; b++)
-            scores[b] = new byte[cols];
-        byte* data = (byte*)image.Data;
+            scores[b] = new byte[width];
         var work = stackalloc Vector512<byte>[5 * 16];
+        fixed (byte* copy = padded)
         fixed (int* circle = offsets)
+        {
+            byte* data = copy != null ? copy : (byte*)image.Data;
             for (int i = 3; i < rows - 2; i++)
             {
                 var current = scores[(i - 3) % 3];
@@ -62,9 +75,30 @@ internal static class FastCorners
                 if (i < rows - 3)
                     ScoreRow(data + (long)i * step, cols, threshold, circle, current, work);
                 if (i > 3) // the previous row's corners, now that the rows on both sides of it are known
-                    KeepLocalMaxima(scores[(i - 5 + 3) % 3], scores[(i - 4 + 3) % 3], current, i - 1, keypoints);
+                    KeepLocalMaxima(scores[(i - 5 + 3) % 3], scores[(i - 4 + 3) % 3], current, cols, i - 1, keypoints);
             }
+        }
         return keypoints;
+    }
+
+    /// <summary>Row length that holds one block of 64 centres and the 3 columns either side of it.</summary>
+    private const int MinWidth = 64 + 6;
+
+    /// <summary>
+    /// The blocks of 64 centres that cover a row's centres (columns 3 .. cols-4): each starts where the last ended,
+    /// except the last, moved left to stay inside the row (at least <see cref="MinWidth"/> long); with each block, its
+    /// lanes [From, To) that are new centres of the row (neither done already nor past its last centre).
+    /// </summary>
+    private static IEnumerable<(int Start, int From, int To)> Blocks(int cols, int width)
+    {
+        int last = width - 3 - 64;
+        for (int j = 3; j < cols - 3;)
+        {
+            int start = Math.Min(j, last);
+            int end = Math.Min(start + 64, cols - 3); // one past the last centre in this block
+            yield return (start, j - start, end - start);
+            j = end;
+        }
     }
 
     /// <summary>The scores of one row's corners (columns 3 .. cols-4) into <paramref name="score"/>.</summary>
@@ -72,14 +106,9 @@ internal static class FastCorners
     {
         var t = Vector512.Create((byte)threshold);
         Vector512<byte>* ring = work, brighter = work + 16, darker = work + 32, two = work + 48, four = work + 64;
-        int j = 3;
         fixed (byte* output = score)
-        {
-            // 64 centres at a time; the circle's reads (3 columns either side) stay inside the row. The last block is
-            // moved left to end at the row's last centre, and its centres done already are left as they are.
-            for (int lastStart = cols - 3 - 64; lastStart >= 3 && j < cols - 3;)
+            foreach (var (start, from, to) in Blocks(cols, score.Length))
             {
-                int start = Math.Min(j, lastStart);
                 byte* centre = row + start;
                 var v = Vector512.Load(centre);
                 var high = Avx512BW.AddSaturate(v, t);
@@ -92,25 +121,18 @@ internal static class FastCorners
                     darker[k] = Vector512.LessThan(p, low);
                 }
                 var corner = RunsOfNine(brighter) | RunsOfNine(darker);
-                if (start < j)
-                    corner &= Vector512.GreaterThanOrEqual(LaneIndex, Vector512.Create((byte)(j - start)));
-                if (corner != Vector512<byte>.Zero)
+                if (from > 0 || to < 64)
+                    corner &= Vector512.GreaterThanOrEqual(LaneIndex, Vector512.Create((byte)from)) & Vector512.LessThan(LaneIndex, Vector512.Create((byte)to));
+                if (corner == Vector512<byte>.Zero)
+                    continue;
+                for (int k = 0; k < 16; k++)
                 {
-                    for (int k = 0; k < 16; k++)
-                    {
-                        darker[k] = Avx512BW.SubtractSaturate(v, ring[k]);
-                        brighter[k] = Avx512BW.SubtractSaturate(ring[k], v);
-                    }
-                    var cornerScore = Avx512BW.SubtractSaturate(Avx512BW.Max(BestArc(darker, two, four), BestArc(brighter, two, four)), Vector512<byte>.One);
-                    var existing = Vector512.Load(output + start);
-                    Vector512.ConditionalSelect(corner, cornerScore, existing).Store(output + start);
+                    darker[k] = Avx512BW.SubtractSaturate(v, ring[k]);
+                    brighter[k] = Avx512BW.SubtractSaturate(ring[k], v);
                 }
-                j = start + 64;
+                var cornerScore = Avx512BW.SubtractSaturate(Avx512BW.Max(BestArc(darker, two, four), BestArc(brighter, two, four)), Vector512<byte>.One);
+                Vector512.ConditionalSelect(corner, cornerScore, Vector512.Load(output + start)).Store(output + start);
             }
-            for (; j < cols - 3; j++)
-                if (ScalarScore(row + j, circle, threshold) is { } s)
-                    output[j] = (byte)s;
-        }
     }
 
     private static readonly Vector512<byte> LaneIndex = Vector512.Create(
@@ -121,35 +143,25 @@ internal static class FastCorners
     /// The corners of row <paramref name="y"/> (scores <paramref name="middle"/>, between <paramref name="above"/> and
     /// <paramref name="below"/>) whose score beats all eight neighbours', left to right: 64 columns at a time.
     /// </summary>
-    private static unsafe void KeepLocalMaxima(byte[] above, byte[] middle, byte[] below, int y, List<KeyPoint> keypoints)
+    private static unsafe void KeepLocalMaxima(byte[] above, byte[] middle, byte[] below, int cols, int y, List<KeyPoint> keypoints)
     {
-        int cols = middle.Length, j = 3;
         fixed (byte* a = above, m = middle, b = below)
-        {
-            for (int lastStart = cols - 3 - 64; lastStart >= 3 && j < cols - 3;)
+            foreach (var (start, from, to) in Blocks(cols, middle.Length))
             {
-                int start = Math.Min(j, lastStart);
                 var s = Vector512.Load(m + start);
                 var neighbours = Avx512BW.Max(Avx512BW.Max(Avx512BW.Max(Vector512.Load(m + start - 1), Vector512.Load(m + start + 1)),
                         Avx512BW.Max(Vector512.Load(a + start - 1), Vector512.Load(a + start))),
                     Avx512BW.Max(Avx512BW.Max(Vector512.Load(a + start + 1), Vector512.Load(b + start - 1)),
                         Avx512BW.Max(Vector512.Load(b + start), Vector512.Load(b + start + 1))));
-                ulong kept = Vector512.GreaterThan(s, neighbours).ExtractMostSignificantBits() & (ulong.MaxValue << (j - start));
+                ulong kept = Vector512.GreaterThan(s, neighbours).ExtractMostSignificantBits() & ulong.MaxValue << from;
+                if (to < 64)
+                    kept &= (1UL << to) - 1;
                 for (; kept != 0; kept &= kept - 1)
                 {
                     int column = start + BitOperations.TrailingZeroCount(kept);
                     keypoints.Add(new KeyPoint(column, y, 7f, -1f, m[column]));
                 }
-                j = start + 64;
             }
-            for (; j < cols - 3; j++)
-            {
-                int score = m[j];
-                if (score > m[j + 1] && score > m[j - 1] && score > a[j - 1] && score > a[j] && score > a[j + 1]
-                    && score > b[j - 1] && score > b[j] && score > b[j + 1])
-                    keypoints.Add(new KeyPoint(j, y, 7f, -1f, score));
-            }
-        }
     }
 
     /// <summary>The lanes where some nine consecutive of the sixteen circle masks are all set, wrapping around (ANDs of shifted runs).</summary>
@@ -178,41 +190,6 @@ internal static class FastCorners
         var best = Vector512<byte>.Zero;
         for (int k = 0; k < 16; k++) best = Avx512BW.Max(best, Avx512BW.Min(Avx512BW.Min(four[k], four[(k + 4) & 15]), m[(k + 8) & 15]));
         return best;
-    }
-
-    /// <summary>One centre (rows too narrow for a block of 64): its score if it is a corner, else null.</summary>
-    private static unsafe int? ScalarScore(byte* centre, int* circle, int threshold)
-    {
-        int v = centre[0], brighter = 0, darker = 0;
-        Span<int> d = stackalloc int[16];
-        for (int k = 0; k < 16; k++)
-        {
-            d[k] = v - centre[circle[k]];
-            brighter |= (d[k] < -threshold ? 1 : 0) << k;
-            darker |= (d[k] > threshold ? 1 : 0) << k;
-        }
-        if (!HasRunOfNine(brighter) && !HasRunOfNine(darker))
-            return null;
-        int best = int.MinValue;
-        for (int k = 0; k < 16; k++)
-        {
-            int min = int.MaxValue, max = int.MinValue;
-            for (int n = 0; n < 9; n++)
-            {
-                min = Math.Min(min, d[(k + n) & 15]);
-                max = Math.Max(max, d[(k + n) & 15]);
-            }
-            best = Math.Max(best, Math.Max(min, -max));
-        }
-        return best - 1;
-    }
-
-    /// <summary>Whether nine consecutive of the sixteen bits are set, wrapping around.</summary>
-    private static bool HasRunOfNine(int bits)
-    {
-        uint m = (uint)bits | (uint)bits << 16;
-        uint two = m & m >> 1, four = two & two >> 2, eight = four & four >> 4;
-        return (eight & m >> 8 & 0xFFFF) != 0;
     }
 
     /// <summary>Whether <see cref="Detect"/> gives OpenCV's FAST corners exactly on a test picture, at thresholds low and high.</summary>

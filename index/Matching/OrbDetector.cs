@@ -70,9 +70,13 @@ internal static class OrbDetector
                     all.Add(kept[i] with { Octave = level, Size = size });
                 counts[level] = n;
             }
+            // Each level's first pixel and row step, read once (each is a call into OpenCV).
+            var levelImages = new LevelImage[levels];
+            for (int level = 0; level < levels; level++)
+                levelImages[level] = new LevelImage(pyramid[level].Data, (int)pyramid[level].Step());
             var span = CollectionsMarshal.AsSpan(all);
             for (int i = 0; i < span.Length; i++)
-                span[i].Response = HarrisResponse(pyramid[span[i].Octave], span[i].Pt);
+                span[i].Response = HarrisResponse(levelImages[span[i].Octave], span[i].Pt);
             var best = new List<KeyPoint>(all.Count);
             for (int level = 0, offset = 0; level < levels; offset += counts[level], level++)
             {
@@ -85,7 +89,7 @@ internal static class OrbDetector
             for (int i = 0; i < result.Length; i++)
             {
                 ref var k = ref result[i];
-                k.Angle = Angle(pyramid[k.Octave], k.Pt);
+                k.Angle = Angle(levelImages[k.Octave], k.Pt);
                 float scale = LayerScale(k.Octave);
                 k.Pt = new Point2f(k.Pt.X * scale, k.Pt.Y * scale);
             }
@@ -97,6 +101,9 @@ internal static class OrbDetector
                 level.Dispose();
         }
     }
+
+    /// <summary>A pyramid level's pixels: its first pixel's address and its row step in bytes.</summary>
+    private readonly record struct LevelImage(nint Data, int Step);
 
     internal static float LayerScale(int level) => (float)Math.Pow((double)ScaleFactor, level);
 
@@ -280,11 +287,11 @@ internal static class OrbDetector
     /// ORB's Harris response of the 7x7 block around a keypoint: Sobel-like gradients summed as integers
     /// (eight columns at a time, the eighth weighted zero), then OpenCV's float expression.
     /// </summary>
-    private static unsafe float HarrisResponse(Mat image, Point2f pt)
+    private static unsafe float HarrisResponse(LevelImage image, Point2f pt)
     {
         const int r = HarrisBlock / 2;
         int x0 = RoundToEven(pt.X), y0 = RoundToEven(pt.Y);
-        int step = (int)image.Step();
+        int step = image.Step;
         byte* origin = (byte*)image.Data + (long)(y0 - r) * step + (x0 - r);
         var sumA = Vector256<int>.Zero;
         var sumB = Vector256<int>.Zero;
@@ -324,9 +331,9 @@ internal static class OrbDetector
     /// ORB's orientation: the angle of the intensity centroid over the disc of radius 15 around the keypoint
     /// (integer moments, summed a row pair at a time with SIMD), by OpenCV's fastAtan2.
     /// </summary>
-    private static unsafe float Angle(Mat image, Point2f pt)
+    private static unsafe float Angle(LevelImage image, Point2f pt)
     {
-        int step = (int)image.Step();
+        int step = image.Step;
         byte* center = (byte*)image.Data + (long)RoundToEven(pt.Y) * step + RoundToEven(pt.X);
         // Columns -16..15 as two rows of 16 (the disc spans -15..15; column -16 is weighted zero).
         var uLow = Vector256.Create(-16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1);
