@@ -78,7 +78,9 @@ internal sealed class FeatureSet
     /// </summary>
     private static FeatureSet DetectSelected(ORB orb, Mat gray, int maxFeatures, double cellShare, out KeyPoint[] selected)
     {
-        var keypoints = OrbDetector.TryDetect(gray, orb.MaxFeatures, orb.NLevels, orb.FastThreshold) ?? orb.Detect(gray);
+        // One pyramid for detecting and describing, where both are done here (see OrbDetector and OrbDescriptors).
+        using var pyramid = OrbDetector.Available && OrbDescriptors.Available ? OrbPyramid.Build(gray, orb.NLevels) : null;
+        var keypoints = (pyramid is null ? null : OrbDetector.TryDetect(pyramid, orb.MaxFeatures, orb.FastThreshold)) ?? orb.Detect(gray);
         selected = [];
         if (keypoints.Length == 0)
             return Empty;
@@ -111,7 +113,7 @@ internal sealed class FeatureSet
         for (int i = 0, k = 0; i < keypoints.Length; i++)
             if (chosen[i])
                 kept[k++] = keypoints[i];
-        return Describe(orb, gray, kept, out selected);
+        return Describe(orb, gray, kept, out selected, pyramid);
     }
 
     /// <summary>
@@ -147,10 +149,10 @@ internal sealed class FeatureSet
     }
 
     /// <summary>Descriptors of keypoints detected on gray (see <see cref="OrbDescriptors"/>); <paramref name="kept"/> are those not dropped at the border.</summary>
-    private static FeatureSet Describe(ORB orb, Mat gray, KeyPoint[] keypoints, out KeyPoint[] kept)
+    private static FeatureSet Describe(ORB orb, Mat gray, KeyPoint[] keypoints, out KeyPoint[] kept, OrbPyramid? pyramid = null)
     {
         byte[] descriptors;
-        if (OrbDescriptors.TryCompute(gray, keypoints) is var (described, computedHere))
+        if (OrbDescriptors.TryCompute(gray, keypoints, pyramid) is var (described, computedHere))
             (kept, descriptors) = (described, computedHere);
         else
         {

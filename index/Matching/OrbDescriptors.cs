@@ -22,10 +22,9 @@ internal static class OrbDescriptors
     private const int DescriptorBytes = FeatureSet.DescriptorBytes;
     private const int Pairs = DescriptorBytes * 8;
     /// <summary>ORB's edge threshold and patch size (31): keypoints nearer the border are dropped, and the pyramid levels are padded by it.</summary>
-    private const int Border = 31;
+    private const int Border = OrbPyramid.Border;
     /// <summary>Sample positions lie within this distance of the keypoint on either axis (the patch is 31 pixels wide).</summary>
     private const int Reach = 15;
-    private const double ScaleFactor = 1.2f; // as ORB keeps it: the float 1.2 widened
 
     private sealed record Pattern(float[] X0, float[] Y0, float[] X1, float[] Y1);
 
@@ -39,14 +38,17 @@ internal static class OrbDescriptors
     /// keypoints they belong to: those within ORB's border of the picture's edge are dropped, as OpenCV drops them.
     /// Null when OpenCV's ORB must compute them (see the class summary).
     /// </summary>
-    public static (KeyPoint[] Kept, byte[] Descriptors)? TryCompute(Mat gray, KeyPoint[] keypoints)
+    public static (KeyPoint[] Kept, byte[] Descriptors)? TryCompute(Mat gray, KeyPoint[] keypoints) => TryCompute(gray, keypoints, null);
+
+    /// <summary>As <see cref="TryCompute(Mat, KeyPoint[])"/>, on <paramref name="pyramid"/> (ORB's pyramid of <paramref name="gray"/>, smoothed here where needed) when given.</summary>
+    public static (KeyPoint[] Kept, byte[] Descriptors)? TryCompute(Mat gray, KeyPoint[] keypoints, OrbPyramid? pyramid)
     {
         if (Learned.Value is not { } pattern)
             return null;
-        return Compute(gray, keypoints, pattern);
+        return Compute(gray, keypoints, pattern, pyramid);
     }
 
-    private static unsafe (KeyPoint[] Kept, byte[] Descriptors) Compute(Mat gray, KeyPoint[] keypoints, Pattern pattern)
+    private static unsafe (KeyPoint[] Kept, byte[] Descriptors) Compute(Mat gray, KeyPoint[] keypoints, Pattern pattern, OrbPyramid? given = null)
     {
         int width = gray.Width, height = gray.Height;
         if (width <= 2 * Border || height <= 2 * Border)
@@ -59,9 +61,10 @@ internal static class OrbDescriptors
         if (kept.Length == 0)
             return ([], []);
         int levels = kept.Max(k => k.Octave) + 1;
-        var pyramid = SmoothedPyramid(gray, levels);
+        var pyramid = given is { } g && g.Count >= levels ? g : OrbPyramid.Build(gray, levels);
         try
         {
+            pyramid.Smooth(levels);
             var descriptors = new byte[kept.Length * DescriptorBytes];
             // Each level's first pixel, row step and scale, read once: asking OpenCV per keypoint cost a tenth of describing.
             var origins = new nint[levels];
@@ -69,8 +72,10 @@ internal static class OrbDescriptors
             var inverseScales = new float[levels];
             for (int level = 0; level < levels; level++)
             {
-                origins[level] = pyramid[level].Data;
-                steps[level] = (int)pyramid[level].Step();
+                // The level's top-left padding pixel: keypoint positions are counted from it, as in ORB's padded levels.
+                var picture = pyramid.Level(level);
+                steps[level] = (int)picture.Step();
+                origins[level] = picture.Data - Border * steps[level] - Border;
                 inverseScales[level] = 1f / LayerScale(level);
             }
             fixed (byte* output = descriptors)
@@ -91,8 +96,8 @@ internal static class OrbDescriptors
         }
         finally
         {
-            foreach (var level in pyramid)
-                level.Dispose();
+            if (pyramid != given)
+                pyramid.Dispose();
         }
     }
 
@@ -129,50 +134,8 @@ internal static class OrbDescriptors
         return Avx2.Add(Avx2.MultiplyLow(iy, stride), ix);
     }
 
-    /// <summary>
-    /// ORB's pyramid for descriptors: each level resized (bit-exact bilinear) from the previous unsmoothed one, padded by
-    /// reflection, then smoothed inside the padding (Gaussian 7x7, sigma 2), as OpenCV's ORB prepares it.
-    /// </summary>
-    private static Mat[] SmoothedPyramid(Mat gray, int levels)
-    {
-        var padded = new Mat[levels];
-        Mat? previous = null;
-        try
-        {
-            for (int level = 0; level < levels; level++)
-            {
-                float inverse = 1f / LayerScale(level);
-                var size = new Size(RoundToEven(gray.Width * inverse), RoundToEven(gray.Height * inverse));
-                padded[level] = new Mat(size.Height + 2 * Border, size.Width + 2 * Border, MatType.CV_8UC1);
-                var inner = new Mat(padded[level], new Rect(Border, Border, size.Width, size.Height));
-                if (level == 0)
-                    Cv2.CopyMakeBorder(gray, padded[level], Border, Border, Border, Border, BorderTypes.Reflect101);
-                else
-                {
-                    Cv2.Resize(previous!, inner, size, 0, 0, InterpolationFlags.LinearExact);
-                    Cv2.CopyMakeBorder(inner, padded[level], Border, Border, Border, Border, BorderTypes.Reflect101 | BorderTypes.Isolated);
-                }
-                previous?.Dispose();
-                previous = inner;
-            }
-            previous?.Dispose();
-            for (int level = 0; level < levels; level++)
-            {
-                using var inner = new Mat(padded[level], new Rect(Border, Border, padded[level].Width - 2 * Border, padded[level].Height - 2 * Border));
-                Cv2.GaussianBlur(inner, inner, new Size(7, 7), 2, 2, BorderTypes.Reflect101);
-            }
-            return padded;
-        }
-        catch
-        {
-            foreach (var m in padded)
-                m?.Dispose();
-            throw;
-        }
-    }
-
     /// <summary>ORB's scale of a pyramid level, (float)pow(1.2, level).</summary>
-    private static float LayerScale(int level) => (float)Math.Pow(ScaleFactor, level);
+    private static float LayerScale(int level) => OrbPyramid.LayerScale(level);
 
     private static int RoundToEven(float v) => (int)MathF.Round(v, MidpointRounding.ToEven);
 
@@ -267,22 +230,17 @@ internal static class OrbDescriptors
         if (keypoints.Length != 1 || descriptors.Rows != 1)
             throw new OpenCvSharpException("ORB dropped the probe keypoint");
         descriptors.GetArray(out byte[] bits);
-        var pyramid = SmoothedPyramid(picture, 1);
-        try
+        using var pyramid = OrbPyramid.Build(picture, 1);
+        pyramid.Smooth(1);
         {
             int width = picture.Width, height = picture.Height;
-            using var inner = new Mat(pyramid[0], new Rect(Border, Border, width, height));
-            using var continuous = inner.Clone();
+            using var continuous = pyramid.Level(0).Clone();
             continuous.GetArray(out byte[] pixels);
             var smoothed = new byte[height, width];
             for (int y = 0; y < height; y++)
                 for (int x = 0; x < width; x++)
                     smoothed[y, x] = pixels[y * width + x];
             return (bits, smoothed);
-        }
-        finally
-        {
-            pyramid[0].Dispose();
         }
     }
 

@@ -38,103 +38,73 @@ internal static class OrbDetector
         ORB.Create(features, ScaleFactor, levels, EdgeThreshold, 0, 2, ORBScoreType.Harris, PatchSize, fastThreshold);
 
     /// <summary>The keypoints OpenCV's ORB with these parameters detects on <paramref name="gray"/>, or null when not emulated.</summary>
-    public static KeyPoint[]? TryDetect(Mat gray, int features, int levels, int fastThreshold) =>
-        Available ? Detect(gray, features, levels, fastThreshold) : null;
-
-    private static KeyPoint[]? Detect(Mat gray, int features, int levels, int fastThreshold)
+    public static KeyPoint[]? TryDetect(Mat gray, int features, int levels, int fastThreshold)
     {
-        if (gray.Type() != MatType.CV_8UC1 || gray.Empty())
+        if (!Available || gray.Type() != MatType.CV_8UC1 || gray.Empty())
             return null;
-        var pyramid = Pyramid(gray, levels);
-        try
+        using var pyramid = OrbPyramid.Build(gray, levels);
+        return Detect(pyramid, features, fastThreshold);
+    }
+
+    /// <summary>As <see cref="TryDetect(Mat, int, int, int)"/> on ORB's pyramid of the picture (its levels as ORB's).</summary>
+    public static KeyPoint[]? TryDetect(OrbPyramid pyramid, int features, int fastThreshold) =>
+        Available ? Detect(pyramid, features, fastThreshold) : null;
+
+    private static KeyPoint[]? Detect(OrbPyramid pyramid, int features, int fastThreshold)
+    {
+        int levels = pyramid.Count;
+        var perLevel = FeaturesPerLevel(features, levels);
+        var all = new List<KeyPoint>();
+        var counts = new int[levels];
+        for (int level = 0; level < levels; level++)
         {
-            var perLevel = FeaturesPerLevel(features, levels);
-            var all = new List<KeyPoint>();
-            var counts = new int[levels];
-            for (int level = 0; level < levels; level++)
-            {
-                var image = pyramid[level];
-                var keypoints = image.Width == 0 || image.Height == 0 ? []
-                    : FastCorners.Available && fastThreshold >= 1 ? FastCorners.Detect(image, fastThreshold)
-                    : new List<KeyPoint>(Cv2.FAST(image, fastThreshold, true));
-                if (image.Height <= 2 * EdgeThreshold || image.Width <= 2 * EdgeThreshold)
-                    keypoints.Clear();
-                else
-                    keypoints.RemoveAll(k => !(EdgeThreshold <= k.Pt.X && k.Pt.X < image.Width - EdgeThreshold
-                                               && EdgeThreshold <= k.Pt.Y && k.Pt.Y < image.Height - EdgeThreshold));
-                var kept = CollectionsMarshal.AsSpan(keypoints);
-                if (RetainBest(kept, 2 * perLevel[level]) is not { } n)
-                    return null;
-                float size = PatchSize * LayerScale(level);
-                for (int i = 0; i < n; i++)
-                    all.Add(kept[i] with { Octave = level, Size = size });
-                counts[level] = n;
-            }
-            // Each level's first pixel and row step, read once (each is a call into OpenCV).
-            var levelImages = new LevelImage[levels];
-            for (int level = 0; level < levels; level++)
-                levelImages[level] = new LevelImage(pyramid[level].Data, (int)pyramid[level].Step());
-            var span = CollectionsMarshal.AsSpan(all);
-            for (int i = 0; i < span.Length; i++)
-                span[i].Response = HarrisResponse(levelImages[span[i].Octave], span[i].Pt);
-            var best = new List<KeyPoint>(all.Count);
-            for (int level = 0, offset = 0; level < levels; offset += counts[level], level++)
-            {
-                var keypoints = span.Slice(offset, counts[level]);
-                if (RetainBest(keypoints, perLevel[level]) is not { } n)
-                    return null;
-                best.AddRange(keypoints[..n]);
-            }
-            var result = best.ToArray();
-            for (int i = 0; i < result.Length; i++)
-            {
-                ref var k = ref result[i];
-                k.Angle = Angle(levelImages[k.Octave], k.Pt);
-                float scale = LayerScale(k.Octave);
-                k.Pt = new Point2f(k.Pt.X * scale, k.Pt.Y * scale);
-            }
-            return result;
+            var image = pyramid.Level(level);
+            var keypoints = image.Width == 0 || image.Height == 0 ? []
+                : FastCorners.Available && fastThreshold >= 1 ? FastCorners.Detect(image, fastThreshold)
+                : new List<KeyPoint>(Cv2.FAST(image, fastThreshold, true));
+            if (image.Height <= 2 * EdgeThreshold || image.Width <= 2 * EdgeThreshold)
+                keypoints.Clear();
+            else
+                keypoints.RemoveAll(k => !(EdgeThreshold <= k.Pt.X && k.Pt.X < image.Width - EdgeThreshold
+                                           && EdgeThreshold <= k.Pt.Y && k.Pt.Y < image.Height - EdgeThreshold));
+            var kept = CollectionsMarshal.AsSpan(keypoints);
+            if (RetainBest(kept, 2 * perLevel[level]) is not { } n)
+                return null;
+            float size = PatchSize * LayerScale(level);
+            for (int i = 0; i < n; i++)
+                all.Add(kept[i] with { Octave = level, Size = size });
+            counts[level] = n;
         }
-        finally
+        // Each level's first pixel and row step, read once (each is a call into OpenCV).
+        var levelImages = new LevelImage[levels];
+        for (int level = 0; level < levels; level++)
+            levelImages[level] = new LevelImage(pyramid.Level(level).Data, (int)pyramid.Level(level).Step());
+        var span = CollectionsMarshal.AsSpan(all);
+        for (int i = 0; i < span.Length; i++)
+            span[i].Response = HarrisResponse(levelImages[span[i].Octave], span[i].Pt);
+        var best = new List<KeyPoint>(all.Count);
+        for (int level = 0, offset = 0; level < levels; offset += counts[level], level++)
         {
-            foreach (var level in pyramid)
-                level.Dispose();
+            var keypoints = span.Slice(offset, counts[level]);
+            if (RetainBest(keypoints, perLevel[level]) is not { } n)
+                return null;
+            best.AddRange(keypoints[..n]);
         }
+        var result = best.ToArray();
+        for (int i = 0; i < result.Length; i++)
+        {
+            ref var k = ref result[i];
+            k.Angle = Angle(levelImages[k.Octave], k.Pt);
+            float scale = LayerScale(k.Octave);
+            k.Pt = new Point2f(k.Pt.X * scale, k.Pt.Y * scale);
+        }
+        return result;
     }
 
     /// <summary>A pyramid level's pixels: its first pixel's address and its row step in bytes.</summary>
     private readonly record struct LevelImage(nint Data, int Step);
 
-    internal static float LayerScale(int level) => (float)Math.Pow((double)ScaleFactor, level);
-
-    /// <summary>The levels ORB detects on (its padded pyramid's inner pictures): each resized from the one before, bilinear (exact).</summary>
-    internal static Mat[] Pyramid(Mat gray, int levels)
-    {
-        var pyramid = new Mat[levels];
-        try
-        {
-            for (int level = 0; level < levels; level++)
-            {
-                float inverse = 1f / LayerScale(level);
-                var size = new Size(RoundToEven(gray.Width * inverse), RoundToEven(gray.Height * inverse));
-                if (level == 0)
-                    pyramid[0] = gray.Clone();
-                else
-                {
-                    pyramid[level] = new Mat();
-                    if (size.Width > 0 && size.Height > 0)
-                        Cv2.Resize(pyramid[level - 1], pyramid[level], size, 0, 0, InterpolationFlags.LinearExact);
-                }
-            }
-            return pyramid;
-        }
-        catch
-        {
-            foreach (var m in pyramid)
-                m?.Dispose();
-            throw;
-        }
-    }
+    private static float LayerScale(int level) => OrbPyramid.LayerScale(level);
 
     /// <summary>ORB's share of the features per level: a geometric series over the levels, the last taking the rest.</summary>
     internal static int[] FeaturesPerLevel(int features, int levels)
@@ -438,7 +408,8 @@ internal static class OrbDetector
             {
                 using var orb = CreateOpenCvOrb(features, levels, 7);
                 var theirs = orb.Detect(picture);
-                var ours = Detect(picture, features, levels, 7);
+                using var pyramid = OrbPyramid.Build(picture, levels);
+                var ours = Detect(pyramid, features, 7);
                 if (ours is null || ours.Length != theirs.Length || theirs.Length < 100)
                     return false;
                 for (int i = 0; i < ours.Length; i++)
