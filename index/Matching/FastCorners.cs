@@ -42,9 +42,11 @@ internal static class FastCorners
         if (threshold is < 1 or > 255)
             throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "FAST's threshold must be 1 to 255 here");
         int rows = image.Rows, cols = image.Cols;
-        var keypoints = new List<KeyPoint>();
         if (rows < 7 || cols < 7)
-            return keypoints;
+            return [];
+        // Room for a corner in every 16th pixel, more than pictures give at ORB's thresholds: growing the list as
+        // corners come copied it over and over.
+        var keypoints = new List<KeyPoint>(rows * cols / 16);
         // A picture narrower than a block of centres and its circles is copied into a wider one (zeros on the
         // right): only centres whose circles lie inside the picture are kept, so the padding is never judged.
         int width = Math.Max(cols, MinWidth);

@@ -52,7 +52,8 @@ internal sealed class FeatureSet
         using var orb = CreateOrb(maxFeatures, fastThreshold, QueryPyramidLevels);
         using var mirrorGray = new Mat();
         Cv2.Flip(gray, mirrorGray, FlipMode.Y);
-        var reflected = selected.Select(k => new KeyPoint(new Point2f(gray.Width - 1 - k.Pt.X, k.Pt.Y), k.Size,
+        int width = gray.Width;
+        var reflected = selected.Select(k => new KeyPoint(new Point2f(width - 1 - k.Pt.X, k.Pt.Y), k.Size,
             (540f - k.Angle) % 360f, k.Response, k.Octave, k.ClassId)).ToArray();
         return Describe(orb, mirrorGray, reflected, out _);
     }
@@ -87,13 +88,14 @@ internal sealed class FeatureSet
         const int grid = 4;
         int perCell = Math.Max(1, (int)(maxFeatures * cellShare / (grid * grid)));
         var strongestFirst = StrongestFirst(keypoints);
+        int width = gray.Width, height = gray.Height; // each a call into OpenCV: read once, not per keypoint
         var chosen = new bool[keypoints.Length];
         var takenInCell = new int[grid * grid];
         int count = 0;
         foreach (int i in strongestFirst)
         {
-            int cx = Math.Clamp((int)(keypoints[i].Pt.X * grid / gray.Width), 0, grid - 1);
-            int cy = Math.Clamp((int)(keypoints[i].Pt.Y * grid / gray.Height), 0, grid - 1);
+            int cx = Math.Clamp((int)(keypoints[i].Pt.X * grid / width), 0, grid - 1);
+            int cy = Math.Clamp((int)(keypoints[i].Pt.Y * grid / height), 0, grid - 1);
             if (takenInCell[cy * grid + cx]++ < perCell)
             {
                 chosen[i] = true;

@@ -59,14 +59,15 @@ internal static class OrbDetector
         for (int level = 0; level < levels; level++)
         {
             var image = pyramid.Level(level);
-            var keypoints = image.Width == 0 || image.Height == 0 ? []
+            int width = image.Width, height = image.Height;
+            var keypoints = width == 0 || height == 0 ? []
                 : FastCorners.Available && fastThreshold >= 1 ? FastCorners.Detect(image, fastThreshold)
                 : new List<KeyPoint>(Cv2.FAST(image, fastThreshold, true));
-            if (image.Height <= 2 * EdgeThreshold || image.Width <= 2 * EdgeThreshold)
+            if (height <= 2 * EdgeThreshold || width <= 2 * EdgeThreshold)
                 keypoints.Clear();
             else
-                keypoints.RemoveAll(k => !(EdgeThreshold <= k.Pt.X && k.Pt.X < image.Width - EdgeThreshold
-                                           && EdgeThreshold <= k.Pt.Y && k.Pt.Y < image.Height - EdgeThreshold));
+                keypoints.RemoveAll(k => !(EdgeThreshold <= k.Pt.X && k.Pt.X < width - EdgeThreshold
+                                           && EdgeThreshold <= k.Pt.Y && k.Pt.Y < height - EdgeThreshold));
             var kept = CollectionsMarshal.AsSpan(keypoints);
             if (RetainBest(kept, 2 * perLevel[level]) is not { } n)
                 return null;

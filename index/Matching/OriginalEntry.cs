@@ -190,6 +190,6 @@ internal sealed class OriginalEntry
     public long ApproximateBytes =>
         200 + Windows.Length * (16 + 32 + 8) + Features.Count * (8 + FeatureSet.DescriptorBytes) + (Thumbnail?.Length ?? 0);
 
-    /// <summary>The thumbnail as a Mat over the stored bytes (null for version 1 fingerprints).</summary>
-    public Mat? ThumbnailMat() => Thumbnail is null ? null : Mat.FromPixelData(ThumbnailHeight, ThumbnailWidth, MatType.CV_8UC1, Thumbnail);
+    /// <summary>The thumbnail's pixels as they are stored (null for version 1 fingerprints).</summary>
+    public GrayPixels? ThumbnailPixels => Thumbnail is null ? null : new GrayPixels(Thumbnail, ThumbnailWidth, ThumbnailHeight);
 }

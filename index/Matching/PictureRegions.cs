@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using LeakHunter.Index.Imaging;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -217,13 +218,14 @@ internal static class PictureRegions
         {
             byte* row = (byte*)small.Ptr(y);
             int x = 0;
-            for (; x + 4 <= width; x += 4)
-            {
-                partial[Quantised(row + 3 * x)]++;
-                partial[colours + Quantised(row + 3 * x + 3)]++;
-                partial[2 * colours + Quantised(row + 3 * x + 6)]++;
-                partial[3 * colours + Quantised(row + 3 * x + 9)]++;
-            }
+            if (Bmi2.IsSupported)
+                for (; x + 4 <= width - 1; x += 4) // a row's last pixel is left to the loop below (see QuantisedOfFour)
+                {
+                    partial[QuantisedOfFour(row + 3 * x)]++;
+                    partial[colours + QuantisedOfFour(row + 3 * x + 3)]++;
+                    partial[2 * colours + QuantisedOfFour(row + 3 * x + 6)]++;
+                    partial[3 * colours + QuantisedOfFour(row + 3 * x + 9)]++;
+                }
             for (; x < width; x++)
                 partial[Quantised(row + 3 * x)]++;
         }
@@ -238,18 +240,37 @@ internal static class PictureRegions
         for (int y = 0; y < height; y++)
         {
             byte* row = (byte*)small.Ptr(y);
-            for (int x = 0; x < width; x++)
+            int x = 0;
+            // Without a branch: the commonest colour's pixels lie scattered over a photo, and a branch on each
+            // pixel was mispredicted often enough to cost more than the counting pass.
+            if (Bmi2.IsSupported)
+                for (; x < width - 1; x++)
+                {
+                    byte* pixel = row + 3 * x;
+                    int mask = -(QuantisedOfFour(pixel) == commonest ? 1 : 0);
+                    sumB += pixel[0] & mask;
+                    sumG += pixel[1] & mask;
+                    sumR += pixel[2] & mask;
+                }
+            for (; x < width; x++)
             {
                 byte* pixel = row + 3 * x;
-                if (Quantised(pixel) != commonest)
-                    continue;
-                sumB += pixel[0];
-                sumG += pixel[1];
-                sumR += pixel[2];
+                int mask = -(Quantised(pixel) == commonest ? 1 : 0);
+                sumB += pixel[0] & mask;
+                sumG += pixel[1] & mask;
+                sumR += pixel[2] & mask;
             }
         }
         return new Scalar((double)sumB / n, (double)sumG / n, (double)sumR / n);
     }
 
-    private static unsafe int Quantised(byte* bgr) => (bgr[0] >> 4) << 8 | (bgr[1] >> 4) << 4 | bgr[2] >> 4;
+    internal static unsafe int Quantised(byte* bgr) => (bgr[0] >> 4) << 8 | (bgr[1] >> 4) << 4 | bgr[2] >> 4;
+
+    /// <summary>
+    /// <see cref="Quantised"/> from one four-byte read (the pixel and the next one's first byte, so never a row's last
+    /// pixel): byte-reversed, the three high nibbles wanted lie at bits 28, 20 and 12 in the order B, G, R, and one
+    /// bit extraction packs them. A third of the counting pass's time.
+    /// </summary>
+    internal static unsafe int QuantisedOfFour(byte* bgr) =>
+        (int)Bmi2.ParallelBitExtract(BinaryPrimitives.ReverseEndianness(*(uint*)bgr), 0xF0F0F000);
 }

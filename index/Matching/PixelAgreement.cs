@@ -58,7 +58,7 @@ internal static class PixelAgreement
     /// have texture. <paramref name="queryToOriginal"/> maps query thumbnail pixels to original
     /// thumbnail pixels.
     /// </summary>
-    public static (int Agreeing, int Judged)? Measure(Mat queryThumb, Mat originalThumb, double[] queryToOriginal)
+    public static (int Agreeing, int Judged)? Measure(Mat queryThumb, GrayPixels originalThumb, double[] queryToOriginal)
     {
         var (agreeing, judged) = Tally(Cells(queryThumb, originalThumb, queryToOriginal, removeRamps: false));
         return judged < MinCells ? null : (agreeing, judged);
@@ -85,12 +85,16 @@ internal static class PixelAgreement
     /// pictures (skies, gradient wallpapers) share, so without geometry to back the comparison only the
     /// structure beyond it is evidence, and a cell that is a plane in the original is not judged.
     /// </summary>
-    public static CellVerdict[] Cells(Mat queryThumb, Mat originalThumb, double[] queryToOriginal, bool removeRamps)
+    public static CellVerdict[] Cells(Mat queryThumb, Mat originalThumb, double[] queryToOriginal, bool removeRamps) =>
+        Cells(queryThumb, new GrayPixels(MatBytes.Of(originalThumb), originalThumb.Width, originalThumb.Height), queryToOriginal, removeRamps);
+
+    /// <inheritdoc cref="Cells(Mat, Mat, double[], bool)"/>
+    public static CellVerdict[] Cells(Mat queryThumb, GrayPixels originalThumb, double[] queryToOriginal, bool removeRamps)
     {
         double minTexture = removeRamps ? MinDetail : MinTexture;
-        var size = originalThumb.Size();
+        var size = new Size(originalThumb.Width, originalThumb.Height);
         var q = Warp(queryThumb, queryToOriginal, size);
-        var o = MatBytes.Of(originalThumb);
+        var o = originalThumb.Pixels;
         var shown = ShowsAll(queryToOriginal, queryThumb.Size(), size) ? null : ShownMask(queryToOriginal, queryThumb.Size(), size);
         int w = size.Width;
         var verdicts = new CellVerdict[Grid * Grid];
@@ -269,3 +273,6 @@ internal static class PixelAgreement
         }
     }
 }
+
+/// <summary>A gray picture's pixels, row after row without gaps (an original's stored thumbnail), read without a round trip through OpenCV.</summary>
+internal sealed record GrayPixels(byte[] Pixels, int Width, int Height);

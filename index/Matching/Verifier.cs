@@ -16,6 +16,7 @@ internal sealed class QueryView : IDisposable
     private QueryView(int width, int height, double scaleToFull, FeatureSet features, Mat featureGray, KeyPoint[] keypoints, Hash256 pdq, Hash256 pdqMirror, Mat thumbnail)
     {
         Thumbnail = thumbnail;
+        ThumbnailScale = (double)thumbnail.Width / width;
         MirrorThumbnail = new Mat();
         Cv2.Flip(thumbnail, MirrorThumbnail, FlipMode.Y);
         Width = width;
@@ -43,7 +44,7 @@ internal sealed class QueryView : IDisposable
     /// <summary>Gray thumbnails of the query and its mirror for <see cref="PixelAgreement"/>, with their scale from the feature frame.</summary>
     public Mat Thumbnail { get; }
     public Mat MirrorThumbnail { get; }
-    public double ThumbnailScale => (double)Thumbnail.Width / Width;
+    public double ThumbnailScale { get; }
 
     /// <summary>
     /// Query thumbnails are larger than originals': a crop of a quarter of an original still has enough pixels.
@@ -189,8 +190,7 @@ internal static class Verifier
     /// </summary>
     public static Verification? SameFrame(bool mirror, QueryView q, OriginalEntry o)
     {
-        using var originalThumb = o.ThumbnailMat();
-        if (originalThumb is null)
+        if (o.ThumbnailPixels is not { } originalThumb)
             return null;
         var whole = new Rect(0, 0, q.Width, q.Height);
         var frames = q.Content == whole ? new[] { whole } : [whole, q.Content];
@@ -220,8 +220,7 @@ internal static class Verifier
     /// <summary>Pixel agreement of a verification (query side chosen by mirror), or null without an original thumbnail.</summary>
     public static (int Agreeing, int Judged)? Agreement(Verification v, bool mirror, QueryView q, OriginalEntry o)
     {
-        using var originalThumb = o.ThumbnailMat();
-        if (originalThumb is null)
+        if (o.ThumbnailPixels is not { } originalThumb)
             return null;
         return PixelAgreement.Measure(mirror ? q.MirrorThumbnail : q.Thumbnail, originalThumb, ToThumbnails(v.Homography, q, o));
     }

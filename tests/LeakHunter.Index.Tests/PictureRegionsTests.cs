@@ -29,6 +29,19 @@ public class PictureRegionsTests
     }
 
     [Fact]
+    public unsafe void A_colour_quantised_from_one_four_byte_read_is_the_same_as_from_three_bytes()
+    {
+        if (!System.Runtime.Intrinsics.X86.Bmi2.IsSupported)
+            return;
+        var rng = new Random(5);
+        var pixels = new byte[3 * 4096 + 1];
+        rng.NextBytes(pixels);
+        fixed (byte* p = pixels)
+            for (int i = 0; i < 4096; i++)
+                Assert.Equal(PictureRegions.Quantised(p + 3 * i), PictureRegions.QuantisedOfFour(p + 3 * i));
+    }
+
+    [Fact]
     public void Finds_the_picture_in_a_forum_page_and_nothing_in_a_photo()
     {
         using var picture = TestImages.Scene(501);
