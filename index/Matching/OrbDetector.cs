@@ -306,38 +306,46 @@ internal static class OrbDetector
     {
         int step = image.Step;
         byte* center = (byte*)image.Data + (long)RoundToEven(pt.Y) * step + RoundToEven(pt.X);
-        // Columns -16..15 as two rows of 16 (the disc spans -15..15; column -16 is weighted zero).
-        var uLow = Vector256.Create(-16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1);
-        var uHigh = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        var m10 = Vector256<int>.Zero;
-        int m01 = 0;
-        for (int v = 0; v <= HalfPatch; v++)
+        // Columns -16..15 as two halves of 16 (the disc spans -15..15; column -16 is weighted zero). The centre row
+        // weighs its pixels by u; each pair of rows +-v weighs their sum by u and their difference by v.
+        var m10 = Avx2.Add(Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(center - 16), DiscColumnWeights[0]),
+            Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(center), DiscColumnWeights[1]));
+        var m01 = Vector256<int>.Zero;
+        for (int v = 1; v <= HalfPatch; v++)
         {
-            int d = UMax[v];
-            // The disc's columns on this row (|u| <= d), and their weights u (0 elsewhere).
-            var bound = Vector256.Create((short)(d + 1));
-            var inLow = Avx2.CompareGreaterThan(bound, Avx2.Abs(uLow).AsInt16());
-            var inHigh = Avx2.CompareGreaterThan(bound, uHigh);
-            var wLow = Avx2.And(uLow, inLow);
-            var wHigh = Avx2.And(uHigh, inHigh);
-            if (v == 0)
-            {
-                var lo = Avx2.ConvertToVector256Int16(center - 16);
-                var hi = Avx2.ConvertToVector256Int16(center);
-                m10 = Avx2.Add(m10, Avx2.Add(Avx2.MultiplyAddAdjacent(lo, wLow), Avx2.MultiplyAddAdjacent(hi, wHigh)));
-                continue;
-            }
             var plusLo = Avx2.ConvertToVector256Int16(center + v * step - 16);
             var plusHi = Avx2.ConvertToVector256Int16(center + v * step);
             var minusLo = Avx2.ConvertToVector256Int16(center - v * step - 16);
             var minusHi = Avx2.ConvertToVector256Int16(center - v * step);
-            m10 = Avx2.Add(m10, Avx2.Add(Avx2.MultiplyAddAdjacent(Avx2.Add(plusLo, minusLo), wLow), Avx2.MultiplyAddAdjacent(Avx2.Add(plusHi, minusHi), wHigh)));
-            // The difference of the two rows over the disc's columns.
-            var diff = Avx2.Add(Avx2.And(Avx2.Subtract(plusLo, minusLo), inLow), Avx2.And(Avx2.Subtract(plusHi, minusHi), inHigh));
-            int vSum = Vector256.Sum(Avx2.MultiplyAddAdjacent(diff, Vector256.Create((short)1)));
-            m01 += v * vSum;
+            m10 = Avx2.Add(m10, Avx2.Add(Avx2.MultiplyAddAdjacent(Avx2.Add(plusLo, minusLo), DiscColumnWeights[2 * v]),
+                Avx2.MultiplyAddAdjacent(Avx2.Add(plusHi, minusHi), DiscColumnWeights[2 * v + 1])));
+            m01 = Avx2.Add(m01, Avx2.Add(Avx2.MultiplyAddAdjacent(Avx2.Subtract(plusLo, minusLo), DiscRowWeights[2 * v]),
+                Avx2.MultiplyAddAdjacent(Avx2.Subtract(plusHi, minusHi), DiscRowWeights[2 * v + 1])));
         }
-        return FastAtan2(m01, Vector256.Sum(m10));
+        return FastAtan2(Vector256.Sum(m01), Vector256.Sum(m10));
+    }
+
+    /// <summary>Per row v of the disc, as two halves of columns -16..-1 and 0..15: the column u where |u| &lt;= UMax[v], else 0.</summary>
+    private static readonly Vector256<short>[] DiscColumnWeights = DiscWeights((u, v) => u);
+
+    /// <summary>As <see cref="DiscColumnWeights"/>, with the row v for weight.</summary>
+    private static readonly Vector256<short>[] DiscRowWeights = DiscWeights((u, v) => v);
+
+    private static Vector256<short>[] DiscWeights(Func<int, int, int> weight)
+    {
+        var rows = new Vector256<short>[2 * (HalfPatch + 1)];
+        for (int v = 0; v <= HalfPatch; v++)
+            for (int half = 0; half < 2; half++)
+            {
+                var w = new short[16];
+                for (int i = 0; i < 16; i++)
+                {
+                    int u = half == 0 ? i - 16 : i;
+                    w[i] = (short)(Math.Abs(u) <= UMax[v] ? weight(u, v) : 0);
+                }
+                rows[2 * v + half] = Vector256.Create(w);
+            }
+        return rows;
     }
 
     /// <summary>C's DBL_EPSILON as a float, as fastAtan2 adds it.</summary>
