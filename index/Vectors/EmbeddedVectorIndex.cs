@@ -567,10 +567,12 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
                 var threshold = candidates.Threshold;
                 for (var i = 0; i < l.Count; i++)
                 {
-                    var slot = l.Slots[i];
-                    if (_dead[slot] || (windowFilter != -1 && _window[slot] != windowFilter)) continue;
                     var score = dots[i] * (qs * l.Scales[i]);
                     if (score <= threshold) continue;
+                    // Only now the slot's state: nearly every code is below the threshold, and each look-up is a
+                    // read somewhere in arrays as long as the index.
+                    var slot = l.Slots[i];
+                    if (_dead[slot] || (windowFilter != -1 && _window[slot] != windowFilter)) continue;
                     candidates.Offer(slot, score);
                     threshold = candidates.Threshold;
                 }
