@@ -219,7 +219,7 @@ public static class Pdq
     }
 
     /// <summary>PDQ's Jarosz box filter along one row (see <see cref="BoxColumns"/> for the columns).</summary>
-    private static void BoxRow(float[] input, int inStart, float[] output, int outStart, int length, int fullWindow)
+    internal static void BoxRow(float[] input, int inStart, float[] output, int outStart, int length, int fullWindow)
     {
         int half = (fullWindow + 2) / 2;
         int p1 = half - 1, p2 = fullWindow - half + 1, p3 = length - fullWindow, p4 = half - 1;
@@ -237,7 +237,7 @@ public static class Pdq
     /// afterwards with SIMD. The same additions, subtractions and divisions per row in the same order, so the same floats,
     /// in a third of the time.
     /// </summary>
-    private static unsafe void BoxRows(float[] input, float[] output, int rows, int cols, int fullWindow)
+    internal static unsafe void BoxRows(float[] input, float[] output, int rows, int cols, int fullWindow)
     {
         int half = (fullWindow + 2) / 2;
         int p1 = half - 1, p2 = fullWindow - half + 1, p3 = cols - fullWindow, p4 = half - 1;

@@ -57,4 +57,20 @@ public class PdqTests(ITestOutputHelper output)
         // filters' off-centre shift made it 16 to 28).
         Assert.True(mirror.Distance(exact) <= 6, $"mirror hash {mirror.Distance(exact)} bits from the flipped picture's");
     }
+
+    [Theory]
+    [InlineData(7, 256, 2)] // a query thumbnail's rows (window 2), with rows left over after groups of four
+    [InlineData(8, 129, 2)]
+    [InlineData(5, 100, 1)]
+    public void Rows_filtered_four_at_a_time_equal_the_plain_loop_bit_for_bit(int rows, int cols, int window)
+    {
+        var rng = new Random(rows * 1000 + cols);
+        var input = Enumerable.Range(0, rows * cols).Select(_ => (float)(rng.NextDouble() * 255)).ToArray();
+        var expected = new float[rows * cols];
+        for (int r = 0; r < rows; r++)
+            Hashing.Pdq.BoxRow(input, r * cols, expected, r * cols, cols, window);
+        var actual = new float[rows * cols];
+        Hashing.Pdq.BoxRows(input, actual, rows, cols, window);
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+    }
 }
