@@ -76,14 +76,8 @@ public sealed class CopyMatcher : IDisposable
         return gray;
     }
 
-    /// <summary>The gray picture as <see cref="FeatureGray"/> equalises it.</summary>
-    internal static Mat Equalised(Mat gray)
-    {
-        using var clahe = Cv2.CreateCLAHE(2.0, new Size(8, 8));
-        var eq = new Mat();
-        clahe.Apply(gray, eq);
-        return eq;
-    }
+    /// <summary>The gray picture as <see cref="FeatureGray"/> equalises it: OpenCV's CLAHE (clip limit 2, 8x8 tiles), see <see cref="Clahe"/>.</summary>
+    internal static Mat Equalised(Mat gray) => Clahe.Apply(gray);
     /// <summary>
     /// Distance, of the <see cref="DescriptorIndex.CheckBits"/> compared besides the key, up to which a bucket hit
     /// votes: one corner's descriptors in a copy and in its original lie within about 50 of their 256 bits, so
