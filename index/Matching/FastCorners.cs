@@ -44,9 +44,9 @@ internal static class FastCorners
         int rows = image.Rows, cols = image.Cols;
         if (rows < 7 || cols < 7)
             return [];
-        // Room for a corner in every 16th pixel, more than pictures give at ORB's thresholds: growing the list as
-        // corners come copied it over and over.
-        var keypoints = new List<KeyPoint>(rows * cols / 16);
+        // Room for a corner in every 16th pixel (more than pictures give at ORB's thresholds; growing the list from
+        // empty copied it over and over), but never a large-object-heap array.
+        var keypoints = new List<KeyPoint>(Math.Min(rows * cols / 16, 2048));
         // A picture narrower than a block of centres and its circles is copied into a wider one (zeros on the
         // right): only centres whose circles lie inside the picture are kept, so the padding is never judged.
         int width = Math.Max(cols, MinWidth);

@@ -54,7 +54,7 @@ internal static class OrbDetector
     {
         int levels = pyramid.Count;
         var perLevel = FeaturesPerLevel(features, levels);
-        var all = new List<KeyPoint>();
+        var all = new List<KeyPoint>(Math.Min(2 * features, 2048));
         var counts = new int[levels];
         for (int level = 0; level < levels; level++)
         {
