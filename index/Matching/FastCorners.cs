@@ -11,9 +11,10 @@ namespace LeakHunter.Index.Matching;
 /// order: a pixel is a corner when nine consecutive pixels of the circle of radius 3 around it are all brighter
 /// than it by more than the threshold, or all darker; its score is the largest threshold at which it still would
 /// be, less one; a corner is kept when its score beats all eight neighbours'. Row by row, left to right, as OpenCV
-/// lists them. 64 pixels at a time with AVX-512 (OpenCV's build tests 16): the circle's 16 comparisons become 16
-/// bit masks per side, whose runs of nine are found by ANDing shifted masks, and the scores of a row's corners are
-/// computed 32 at a time. ORB's detection on a typical query spends most of its time here.
+/// lists them. 64 centres at a time with AVX-512 (OpenCV's build tests 16): the circle's 16 comparisons become 16
+/// lane masks per side, whose runs of nine are found by ANDing neighbouring masks; the scores come from the ring's
+/// differences clamped at zero on each side (see <see cref="BestArc"/>) and non-maximum suppression compares whole
+/// blocks of scores. About twice as fast as OpenCV's on ORB's pyramids; ORB's detection spent half its time here.
 /// <para>Used only where <see cref="Available"/>: AVX-512 and a match with OpenCV's FAST on a test picture at first use.</para>
 /// </summary>
 [SkipLocalsInit]

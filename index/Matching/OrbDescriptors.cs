@@ -232,16 +232,14 @@ internal static class OrbDescriptors
         descriptors.GetArray(out byte[] bits);
         using var pyramid = OrbPyramid.Build(picture, 1);
         pyramid.Smooth(1);
-        {
-            int width = picture.Width, height = picture.Height;
-            using var continuous = pyramid.Level(0).Clone();
-            continuous.GetArray(out byte[] pixels);
-            var smoothed = new byte[height, width];
-            for (int y = 0; y < height; y++)
-                for (int x = 0; x < width; x++)
-                    smoothed[y, x] = pixels[y * width + x];
-            return (bits, smoothed);
-        }
+        int width = picture.Width, height = picture.Height;
+        using var continuous = pyramid.Level(0).Clone();
+        continuous.GetArray(out byte[] pixels);
+        var smoothed = new byte[height, width];
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+                smoothed[y, x] = pixels[y * width + x];
+        return (bits, smoothed);
     }
 
     /// <summary>

@@ -8,10 +8,11 @@ namespace LeakHunter.Index.Matching;
 /// <summary>
 /// OpenCV's ORB keypoint detection (Harris score, scale factor 1.2, edge threshold and patch 31, first level 0),
 /// step for step and with the same results: the same keypoints, responses, angles and order. The pyramid is
-/// OpenCV's resize, as ORB calls it; FAST corners come from <see cref="FastCorners"/> (OpenCV's FAST where that
-/// is not available); what OpenCV does one keypoint at a time in scalar code (the Harris response over a 7x7 block, the orientation by intensity centroid over a disc of
-/// radius 15) is done here with SIMD, and the selection of the strongest keypoints per level follows libstdc++'s
-/// nth_element and partition exactly, because the order they leave decides later ties.
+/// OpenCV's resize, as ORB calls it (<see cref="OrbPyramid"/>); FAST corners come from <see cref="FastCorners"/>
+/// (OpenCV's FAST where that is not available); what OpenCV does one keypoint at a time in scalar code (the Harris
+/// response over a 7x7 block, the orientation by intensity centroid over a disc of radius 15) is done here with
+/// SIMD, and the selection of the strongest keypoints per level follows libstdc++'s nth_element and partition
+/// exactly, because the order they leave decides later ties.
 /// <para>It is used only after <see cref="Available"/> has compared it with OpenCV's ORB on a test picture, as
 /// <see cref="OrbDescriptors"/> is; anything it cannot emulate (a selection that would fall back to heap select) makes
 /// <see cref="TryDetect"/> return null, and the caller asks OpenCV.</para>
