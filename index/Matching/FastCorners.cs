@@ -92,15 +92,26 @@ internal static class FastCorners
     /// except the last, moved left to stay inside the row (at least <see cref="MinWidth"/> long); with each block, its
     /// lanes [From, To) that are new centres of the row (neither done already nor past its last centre).
     /// </summary>
-    private static IEnumerable<(int Start, int From, int To)> Blocks(int cols, int width)
+    private static BlockCursor Blocks(int cols, int width) => new(cols, width);
+
+    /// <summary>The walk of <see cref="Blocks"/>, as a struct: an iterator object per row and call was garbage by the thousand per query.</summary>
+    private struct BlockCursor(int cols, int width)
     {
-        int last = width - 3 - 64;
-        for (int j = 3; j < cols - 3;)
+        private int _next = 3;
+
+        public readonly BlockCursor GetEnumerator() => this;
+
+        public (int Start, int From, int To) Current { get; private set; }
+
+        public bool MoveNext()
         {
-            int start = Math.Min(j, last);
+            if (_next >= cols - 3)
+                return false;
+            int start = Math.Min(_next, width - 3 - 64);
             int end = Math.Min(start + 64, cols - 3); // one past the last centre in this block
-            yield return (start, j - start, end - start);
-            j = end;
+            Current = (start, _next - start, end - start);
+            _next = end;
+            return true;
         }
     }
 
