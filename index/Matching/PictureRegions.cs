@@ -241,8 +241,8 @@ internal static class PictureRegions
         {
             byte* row = (byte*)small.Ptr(y);
             int x = 0;
-            // Without a branch: the commonest colour's pixels lie scattered over a photo, and a branch on each
-            // pixel was mispredicted often enough to cost more than the counting pass.
+            // Without a branch: the commonest colour's pixels lie scattered over a photo, where a branch on each
+            // pixel is often mispredicted.
             if (Bmi2.IsSupported)
                 for (; x < width - 1; x++)
                 {
@@ -269,7 +269,7 @@ internal static class PictureRegions
     /// <summary>
     /// <see cref="Quantised"/> from one four-byte read (the pixel and the next one's first byte, so never a row's last
     /// pixel): byte-reversed, the three high nibbles wanted lie at bits 28, 20 and 12 in the order B, G, R, and one
-    /// bit extraction packs them. A third of the counting pass's time.
+    /// bit extraction packs them.
     /// </summary>
     internal static unsafe int QuantisedOfFour(byte* bgr) =>
         (int)Bmi2.ParallelBitExtract(BinaryPrimitives.ReverseEndianness(*(uint*)bgr), 0xF0F0F000);
