@@ -289,8 +289,7 @@ public static class Pdq
     /// <summary>
     /// <see cref="BoxRow"/> along every row: four rows at a time, whose running sums are independent (one row's sum
     /// waits on its own previous addition each step), and the long middle stretch's divisions by one window size done
-    /// afterwards with SIMD. The same additions, subtractions and divisions per row in the same order, so the same floats,
-    /// in a third of the time.
+    /// afterwards with SIMD. The same additions, subtractions and divisions per row in the same order, so the same floats.
     /// </summary>
     internal static unsafe void BoxRows(float[] input, float[] output, int rows, int cols, int fullWindow)
     {

@@ -120,8 +120,8 @@ internal sealed class FeatureSet
 
     /// <summary>
     /// Indices of the keypoints, strongest response first and equal responses in detection order. Sorted as one
-    /// 64-bit key each (the response's bits, ordered so that a larger response is a smaller key, above the index):
-    /// a quarter of the time of sorting the indices with a comparison delegate.
+    /// 64-bit key each (the response's bits, ordered so that a larger response is a smaller key, above the index),
+    /// instead of sorting the indices with a comparison delegate called for every comparison.
     /// </summary>
     internal static int[] StrongestFirst(KeyPoint[] keypoints)
     {

@@ -66,7 +66,7 @@ internal static class OrbDescriptors
         {
             pyramid.Smooth(levels);
             var descriptors = new byte[kept.Length * DescriptorBytes];
-            // Each level's first pixel, row step and scale, read once: asking OpenCV per keypoint cost a tenth of describing.
+            // Each level's first pixel, row step and scale, read once, not asked of OpenCV per keypoint.
             var origins = new nint[levels];
             var steps = new int[levels];
             var inverseScales = new float[levels];
