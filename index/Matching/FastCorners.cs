@@ -11,7 +11,7 @@ namespace LeakHunter.Index.Matching;
 /// order: a pixel is a corner when nine consecutive pixels of the circle of radius 3 around it are all brighter
 /// than it by more than the threshold, or all darker; its score is the largest threshold at which it still would
 /// be, less one; a corner is kept when its score beats all eight neighbours'. Row by row, left to right, as OpenCV
-/// lists them. 64 centres at a time with AVX-512 (OpenCV's build tests 16): the circle's 16 comparisons become 16
+/// lists them. 64 centres at a time with AVX-512: the circle's 16 comparisons become 16
 /// lane masks per side, whose runs of nine are found by ANDing neighbouring masks; the scores come from the ring's
 /// differences clamped at zero on each side (see <see cref="BestArc"/>) and non-maximum suppression compares whole
 /// blocks of scores. On the levels of ORB's pyramids of 400 dev and train pictures it took 0.57 to 0.64 of OpenCV's time;
