@@ -215,14 +215,7 @@ public static class Pdq
     /// <summary>sum[j] += scale * row[j], multiplying and adding separately.</summary>
     private static void AddScaled(Span<float> sum, float scale, ReadOnlySpan<float> row)
     {
-        int j = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var s = Vector512.Create(scale);
-            for (; j + 16 <= sum.Length; j += 16)
-                (Vector512.Create(sum[j..]) + s * Vector512.Create(row[j..])).CopyTo(sum[j..]);
-        }
-        for (; j < sum.Length; j++)
+        for (int j = 0; j < sum.Length; j++)
             sum[j] += scale * row[j];
     }
 

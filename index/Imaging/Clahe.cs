@@ -189,13 +189,7 @@ internal static class Clahe
             var rng = new Random(20261205);
             foreach (var (w, h) in new[] { (320, 240), (251, 187), (64, 61) })
             {
-                using var noise = new Mat(h, w, MatType.CV_8UC1);
-                var values = new byte[w * h];
-                rng.NextBytes(values);
-                noise.SetArray(values);
-                using var picture = new Mat();
-                Cv2.GaussianBlur(noise, picture, new Size(0, 0), 3.0);
-                Cv2.AddWeighted(picture, 0.9, noise, 0.1, 0, picture);
+                using var picture = CheckPictures.Textured(rng, w, h, 3.0, 0.1);
                 using var theirs = WithOpenCv(picture);
                 using var ours = Equalise(picture);
                 if (!MatBytes.Of(theirs).AsSpan().SequenceEqual(MatBytes.Of(ours)))

@@ -1,3 +1,4 @@
+using LeakHunter.Index.Imaging;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -212,14 +213,7 @@ internal static class FastCorners
     {
         try
         {
-            var rng = new Random(20261204);
-            using var noise = new Mat(203, 317, MatType.CV_8UC1);
-            var values = new byte[203 * 317];
-            rng.NextBytes(values);
-            noise.SetArray(values);
-            using var picture = new Mat();
-            Cv2.GaussianBlur(noise, picture, new Size(0, 0), 1.2);
-            Cv2.AddWeighted(picture, 0.7, noise, 0.3, 0, picture);
+            using var picture = CheckPictures.Textured(new Random(20261204), 317, 203, 1.2, 0.3);
             foreach (int threshold in new[] { 7, 20 })
             {
                 var theirs = Cv2.FAST(picture, threshold, true);

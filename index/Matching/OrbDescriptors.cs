@@ -1,3 +1,4 @@
+using LeakHunter.Index.Imaging;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using OpenCvSharp;
@@ -38,17 +39,15 @@ internal static class OrbDescriptors
     /// keypoints they belong to: those within ORB's border of the picture's edge are dropped, as OpenCV drops them.
     /// Null when OpenCV's ORB must compute them (see the class summary).
     /// </summary>
-    public static (KeyPoint[] Kept, byte[] Descriptors)? TryCompute(Mat gray, KeyPoint[] keypoints) => TryCompute(gray, keypoints, null);
-
-    /// <summary>As <see cref="TryCompute(Mat, KeyPoint[])"/>, on <paramref name="pyramid"/> (ORB's pyramid of <paramref name="gray"/>, smoothed here where needed) when given.</summary>
-    public static (KeyPoint[] Kept, byte[] Descriptors)? TryCompute(Mat gray, KeyPoint[] keypoints, OrbPyramid? pyramid)
+    /// <param name="pyramid">ORB's pyramid of <paramref name="gray"/>, when the caller has one (it is smoothed here where needed); else one is built.</param>
+    public static (KeyPoint[] Kept, byte[] Descriptors)? TryCompute(Mat gray, KeyPoint[] keypoints, OrbPyramid? pyramid = null)
     {
         if (Learned.Value is not { } pattern)
             return null;
         return Compute(gray, keypoints, pattern, pyramid);
     }
 
-    private static unsafe (KeyPoint[] Kept, byte[] Descriptors) Compute(Mat gray, KeyPoint[] keypoints, Pattern pattern, OrbPyramid? given = null)
+    private static unsafe (KeyPoint[] Kept, byte[] Descriptors) Compute(Mat gray, KeyPoint[] keypoints, Pattern pattern, OrbPyramid? given)
     {
         int width = gray.Width, height = gray.Height;
         if (width <= 2 * Border || height <= 2 * Border)
@@ -76,7 +75,7 @@ internal static class OrbDescriptors
                 var picture = pyramid.Level(level);
                 steps[level] = (int)picture.Step();
                 origins[level] = picture.Data - Border * steps[level] - Border;
-                inverseScales[level] = 1f / LayerScale(level);
+                inverseScales[level] = 1f / OrbPyramid.LayerScale(level);
             }
             fixed (byte* output = descriptors)
             fixed (float* x0 = pattern.X0, y0 = pattern.Y0, x1 = pattern.X1, y1 = pattern.Y1)
@@ -134,8 +133,6 @@ internal static class OrbDescriptors
         return Avx2.Add(Avx2.MultiplyLow(iy, stride), ix);
     }
 
-    /// <summary>ORB's scale of a pyramid level, (float)pow(1.2, level).</summary>
-    private static float LayerScale(int level) => OrbPyramid.LayerScale(level);
 
     private static int RoundToEven(float v) => (int)MathF.Round(v, MidpointRounding.ToEven);
 
@@ -248,20 +245,14 @@ internal static class OrbDescriptors
     /// </summary>
     private static bool AgreesWithOpenCv(ORB orb, Pattern pattern, Random rng)
     {
-        using var noise = new Mat(300, 420, MatType.CV_8UC1);
-        var values = new byte[300 * 420];
-        rng.NextBytes(values);
-        noise.SetArray(values);
-        using var picture = new Mat();
-        Cv2.GaussianBlur(noise, picture, new Size(0, 0), 1.5); // structure at several scales, not only pixel noise
-        Cv2.AddWeighted(picture, 0.7, noise, 0.3, 0, picture);
+        using var picture = CheckPictures.Textured(rng, 420, 300, 1.5, 0.3);
         var keypoints = Enumerable.Range(0, 3000).Select(_ => new KeyPoint(
             new Point2f(Border - 1 + (float)rng.NextDouble() * (picture.Width - 2 * Border + 2), Border - 1 + (float)rng.NextDouble() * (picture.Height - 2 * Border + 2)),
             Border, (float)rng.NextDouble() * 360f, 0, rng.Next(0, 8))).ToArray();
         var theirs = keypoints.ToArray();
         using var descriptors = new Mat();
         orb.Compute(picture, ref theirs, descriptors);
-        var (ours, ourDescriptors) = Compute(picture, keypoints, pattern);
+        var (ours, ourDescriptors) = Compute(picture, keypoints, pattern, given: null);
         if (theirs.Length != ours.Length || theirs.Length < 2000)
             return false;
         for (int i = 0; i < ours.Length; i++)

@@ -1,3 +1,4 @@
+using LeakHunter.Index.Imaging;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -72,7 +73,7 @@ internal static class OrbDetector
             var kept = CollectionsMarshal.AsSpan(keypoints);
             if (RetainBest(kept, 2 * perLevel[level]) is not { } n)
                 return null;
-            float size = PatchSize * LayerScale(level);
+            float size = PatchSize * OrbPyramid.LayerScale(level);
             for (int i = 0; i < n; i++)
                 all.Add(kept[i] with { Octave = level, Size = size });
             counts[level] = n;
@@ -97,7 +98,7 @@ internal static class OrbDetector
         {
             ref var k = ref result[i];
             k.Angle = Angle(levelImages[k.Octave], k.Pt);
-            float scale = LayerScale(k.Octave);
+            float scale = OrbPyramid.LayerScale(k.Octave);
             k.Pt = new Point2f(k.Pt.X * scale, k.Pt.Y * scale);
         }
         return result;
@@ -106,10 +107,8 @@ internal static class OrbDetector
     /// <summary>A pyramid level's pixels: its first pixel's address and its row step in bytes.</summary>
     private readonly record struct LevelImage(nint Data, int Step);
 
-    private static float LayerScale(int level) => OrbPyramid.LayerScale(level);
-
     /// <summary>ORB's share of the features per level: a geometric series over the levels, the last taking the rest.</summary>
-    internal static int[] FeaturesPerLevel(int features, int levels)
+    private static int[] FeaturesPerLevel(int features, int levels)
     {
         var perLevel = new int[levels];
         float factor = (float)(1.0 / (double)ScaleFactor);
@@ -406,14 +405,7 @@ internal static class OrbDetector
     {
         try
         {
-            var rng = new Random(20261203);
-            using var noise = new Mat(360, 480, MatType.CV_8UC1);
-            var values = new byte[360 * 480];
-            rng.NextBytes(values);
-            noise.SetArray(values);
-            using var picture = new Mat();
-            Cv2.GaussianBlur(noise, picture, new Size(0, 0), 2.0);
-            Cv2.AddWeighted(picture, 0.8, noise, 0.2, 0, picture);
+            using var picture = CheckPictures.Textured(new Random(20261203), 480, 360, 2.0, 0.2);
             foreach (var (features, levels) in new[] { (600, 8), (3000, 6) })
             {
                 using var orb = CreateOpenCvOrb(features, levels, 7);
